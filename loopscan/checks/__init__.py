@@ -1,0 +1,1 @@
+"""The built-in per-node checks: integrity, provenance, ratio, monitoring, response, governance."""

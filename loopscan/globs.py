@@ -1,0 +1,60 @@
+"""Glob patterns for URIs and paths: ``*`` stays within a segment, ``**`` crosses them."""
+
+from __future__ import annotations
+
+import re
+from functools import cache
+
+GLOB_CHARS = "*?["
+
+
+def is_glob(text: str) -> bool:
+    """``is_glob("s3://lake/*/gen/")`` -> True."""
+    return any(char in text for char in GLOB_CHARS)
+
+
+def literal_prefix(pattern: str) -> str:
+    """The part of a glob before its first wildcard.
+
+    >>> literal_prefix("s3://lake/*/gen/**")
+    's3://lake/'
+    """
+    cut = min((i for i, char in enumerate(pattern) if char in GLOB_CHARS), default=len(pattern))
+    return pattern[:cut]
+
+
+@cache
+def glob_regex(pattern: str) -> re.Pattern[str]:
+    """Compile a glob: ``**`` matches anything, ``*`` and ``?`` never match ``/``.
+
+    >>> bool(glob_regex("s3://lake/*/gen/**").match("s3://lake/2026/gen/a/b.json"))
+    True
+    >>> bool(glob_regex("**/templates/**").match("deploy/templates/x.yaml"))
+    True
+    >>> bool(glob_regex("s3://lake/*.json").match("s3://lake/a/b.json"))
+    False
+    """
+    out: list[str] = []
+    i = 0
+    while i < len(pattern):
+        if pattern.startswith("**/", i):
+            out.append("(?:.*/)?")
+            i += 3
+        elif pattern.startswith("**", i):
+            out.append(".*")
+            i += 2
+        elif pattern[i] == "*":
+            out.append("[^/]*")
+            i += 1
+        elif pattern[i] == "?":
+            out.append("[^/]")
+            i += 1
+        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
+            end = pattern.index("]", i + 2)
+            body = pattern[i + 1:end].replace("\\", "\\\\")
+            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+            i = end + 1
+        else:
+            out.append(re.escape(pattern[i]))
+            i += 1
+    return re.compile("".join(out) + r"\Z", re.DOTALL)

@@ -1,0 +1,94 @@
+"""The pipeline of one run: load -> link -> analyse -> rules -> overrides -> report.
+
+Each step is a plain function of the previous one's result; nothing here
+prints or formats (renderers do that).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from loopscan import __version__
+from loopscan.config import Config
+from loopscan.discover import Candidate
+from loopscan.facts import Facts, Loop
+from loopscan.findings import Finding, Problem, Severity
+from loopscan.link import link
+from loopscan.load import load_files
+from loopscan.overrides import apply_overrides
+from loopscan.rule import Project, Rule
+
+UNUSED_OVERRIDE = "LS605"
+
+
+@dataclass
+class Report:
+    """Everything a renderer needs, already computed and sorted."""
+
+    version: str
+    files: list[str]
+    pipelines: int
+    nodes: int
+    findings: list[Finding]
+    loops: list[Loop]
+    rules: list[Rule]
+    passed_over: list[tuple[str, str]] = field(default_factory=list)
+    project: Project | None = field(default=None, repr=False)
+
+    def counts(self) -> dict[str, int]:
+        """Findings in force by severity label, and how many overrides suppressed."""
+        counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}
+        for finding in self.findings:
+            if finding.suppressed is None:
+                counts[finding.severity.label] += 1
+        counts["suppressed"] = sum(1 for f in self.findings if f.suppressed is not None)
+        return counts
+
+
+def analyse(candidates: list[Candidate], config: Config, today: date) -> Project:
+    """Load, link and analyse: the project every rule reads."""
+    loaded = load_files(candidates)
+    linked = link(loaded.manifests)
+    project = Project(
+        manifests=linked.manifests,
+        graph=linked.graph,
+        nodes=linked.nodes,
+        facts=Facts(linked, config.policy),
+        policy=config.policy,
+        today=today,
+        load_problems=[*loaded.problems, *linked.problems],
+        files=loaded.files,
+        passed_over=loaded.passed_over,
+    )
+    return project
+
+
+def check(project: Project, rules: list[Rule], config: Config) -> list[Finding]:
+    """Run every rule, apply overrides, and sort the findings (file, line, rule)."""
+
+    def stamp(rule: Rule, problem: Problem) -> Finding:
+        return Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), problem)
+
+    findings = [stamp(rule, problem) for rule in rules for problem in rule.check(project)]
+    findings, unused = apply_overrides(findings, project)
+    unused_rule = next((rule for rule in rules if rule.id == UNUSED_OVERRIDE), None)
+    if unused_rule is not None:
+        findings.extend(stamp(unused_rule, problem) for problem in unused)
+    return sorted(findings, key=Finding.sort_key)
+
+
+def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: date) -> Report:
+    """One whole run, from the files to the report."""
+    project = analyse(candidates, config, today)
+    return Report(
+        version=__version__,
+        files=project.files,
+        pipelines=len(project.manifests),
+        nodes=project.graph.number_of_nodes(),
+        findings=check(project, rules, config),
+        loops=project.facts.loops,
+        rules=rules,
+        passed_over=project.passed_over,
+        project=project,
+    )

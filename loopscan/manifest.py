@@ -1,0 +1,267 @@
+"""The pipeline manifest as typed objects that remember where they were written.
+
+:func:`build_manifest` turns a schema-valid document into a :class:`Manifest`.
+Every object keeps its YAML path, so a rule can point at the exact field a
+reviewer must change: ``step.at("mixing", "max_synthetic")``.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from loopscan.findings import Location
+from loopscan.yamlsource import Path, YamlDocument
+
+PROVENANCES = ("human", "ai", "mixed", "unknown")
+STEP_KINDS = ("ingest", "transform", "gate", "train", "generate", "evaluate")
+
+
+@dataclass(frozen=True)
+class Declared:
+    """Something declared in a manifest: it knows its pipeline, id and place."""
+
+    pipeline: str
+    id: str
+    path: Path
+    document: YamlDocument = field(repr=False, compare=False)
+
+    @property
+    def qualified(self) -> str:
+        """The id used in the graph and in every output: ``pipeline:id``."""
+        return f"{self.pipeline}:{self.id}"
+
+    @property
+    def location(self) -> Location:
+        """The line of its key (``  finetune:``), where a reviewer finds it."""
+        return self.document.key_location(self.path)
+
+    def at(self, *fields: str | int) -> Location:
+        """Where one of its fields was written (or the nearest enclosing node)."""
+        return self.document.location(self.path + fields)
+
+    def key_at(self, *fields: str | int) -> Location:
+        """Where the key of one of its fields was written."""
+        return self.document.key_location(self.path + fields)
+
+
+@dataclass(frozen=True)
+class Ref:
+    """A reference as written: an id from the manifest, a URI, or a qualified id."""
+
+    text: str
+    location: Location
+    share: float | None = None
+
+    @property
+    def is_uri(self) -> bool:
+        """A colon makes it a URI (or ``pipeline:id``); ids never hold one."""
+        return ":" in self.text
+
+
+@dataclass(frozen=True)
+class Monitoring:
+    metrics: tuple[str, ...]
+    eval_set: Ref | None
+    alert: dict[str, Any] | None
+    compare_to: str | None
+
+
+@dataclass(frozen=True)
+class Rollback:
+    checkpoint: str | None
+    last_drill: date | None
+
+
+@dataclass(frozen=True)
+class Artifact(Declared):
+    """A dataset or a model."""
+
+    kind: str = "dataset"  # "dataset" | "model"
+    uri: str | None = None
+    provenance: str | None = None
+    frozen: bool = False
+    retention: str = "accumulate"
+    retention_declared: bool = False
+    synthetic_fraction: float | None = None
+    monitoring: Monitoring | None = None
+    rollback: Rollback | None = None
+
+
+@dataclass(frozen=True)
+class Mixing:
+    max_synthetic: float | None
+    anchor: Ref | None
+    log: str | None
+
+
+@dataclass(frozen=True)
+class Step(Declared):
+    kind: str = "transform"
+    inputs: tuple[Ref, ...] = ()
+    outputs: tuple[Ref, ...] = ()
+    owner: str | None = None
+    method: str | None = None
+    source: str | None = None
+    classifier: str | None = None
+    mixing: Mixing | None = None
+
+
+@dataclass(frozen=True)
+class LoopDoc(Declared):
+    """An entry of the ``loops`` block: a loop that exists on purpose."""
+
+    through: tuple[Ref, ...] = ()
+    why: str | None = None
+    safeguards: tuple[Ref, ...] = ()
+
+
+@dataclass(frozen=True)
+class Override(Declared):
+    """An entry of the ``overrides`` block; ``id`` is its index, as text."""
+
+    rule: str = ""
+    target: Ref | None = None
+    reason: str | None = None
+    approved_by: str | None = None
+    approved: date | None = None
+    expires: date | None = None
+
+
+@dataclass(frozen=True)
+class Manifest:
+    """One pipeline manifest."""
+
+    file: str
+    document: YamlDocument = field(repr=False)
+    pipeline: str
+    owner: str | list[str] | None
+    description: str | None
+    datasets: dict[str, Artifact]
+    models: dict[str, Artifact]
+    steps: dict[str, Step]
+    loops: dict[str, LoopDoc]
+    overrides: tuple[Override, ...]
+
+    @property
+    def artifacts(self) -> dict[str, Artifact]:
+        return {**self.datasets, **self.models}
+
+    def at(self, *fields: str | int) -> Location:
+        return self.document.location(fields)
+
+    def key_at(self, *fields: str | int) -> Location:
+        return self.document.key_location(fields)
+
+
+def is_manifest(document: YamlDocument) -> bool:
+    """A YAML document is a manifest when its top level is a mapping with ``loopscan``."""
+    return isinstance(document.data, dict) and "loopscan" in document.data
+
+
+def build_manifest(document: YamlDocument) -> Manifest:
+    """Build the typed manifest from a document that passed the schema.
+
+    >>> from loopscan.yamlsource import load_text
+    >>> text = "loopscan: 1\\npipeline: p\\nsteps:\\n  s: {kind: train, inputs: [d]}\\n"
+    >>> m = build_manifest(load_text(text, "p.yaml").documents[0])
+    >>> m.steps["s"].qualified, str(m.steps["s"].location), m.steps["s"].inputs[0].text
+    ('p:s', 'p.yaml:4:3', 'd')
+    """
+    data = document.data
+    name = data["pipeline"]
+
+    def refs(path: Path, items: list[Any] | None) -> tuple[Ref, ...]:
+        return tuple(_ref(document, (*path, i), item) for i, item in enumerate(items or ()))
+
+    def artifact(kind: str, art_id: str, spec: dict[str, Any]) -> Artifact:
+        path: Path = ("datasets" if kind == "dataset" else "models", art_id)
+        monitoring = spec.get("monitoring")
+        rollback = spec.get("rollback")
+        return Artifact(
+            name, art_id, path, document, kind=kind,
+            uri=spec.get("uri"),
+            provenance=spec.get("provenance"),
+            frozen=spec.get("frozen", False),
+            retention=spec.get("retention", "accumulate"),
+            retention_declared="retention" in spec,
+            synthetic_fraction=spec.get("synthetic_fraction"),
+            monitoring=None if monitoring is None else Monitoring(
+                metrics=tuple(monitoring.get("metrics", ())),
+                eval_set=_optional_ref(document, (*path, "monitoring", "eval_set"), monitoring.get("eval_set")),
+                alert=monitoring.get("alert"),
+                compare_to=monitoring.get("compare_to"),
+            ),
+            rollback=None if rollback is None else Rollback(
+                checkpoint=rollback.get("checkpoint"),
+                last_drill=_date(rollback.get("last_drill")),
+            ),
+        )
+
+    def step(step_id: str, spec: dict[str, Any]) -> Step:
+        path: Path = ("steps", step_id)
+        mixing = spec.get("mixing")
+        return Step(
+            name, step_id, path, document,
+            kind=spec["kind"],
+            inputs=refs((*path, "inputs"), spec.get("inputs")),
+            outputs=refs((*path, "outputs"), spec.get("outputs")),
+            owner=spec.get("owner"),
+            method=spec.get("method"),
+            source=spec.get("source"),
+            classifier=spec.get("classifier"),
+            mixing=None if mixing is None else Mixing(
+                max_synthetic=mixing.get("max_synthetic"),
+                anchor=_optional_ref(document, (*path, "mixing", "anchor"), mixing.get("anchor")),
+                log=mixing.get("log"),
+            ),
+        )
+
+    def loop(loop_id: str, spec: dict[str, Any]) -> LoopDoc:
+        path: Path = ("loops", loop_id)
+        return LoopDoc(
+            name, loop_id, path, document,
+            through=refs((*path, "through"), spec.get("through")),
+            why=spec.get("why"),
+            safeguards=refs((*path, "safeguards"), spec.get("safeguards")),
+        )
+
+    def override(index: int, spec: dict[str, Any]) -> Override:
+        path: Path = ("overrides", index)
+        return Override(
+            name, str(index), path, document,
+            rule=spec["rule"],
+            target=_ref(document, (*path, "target"), spec["target"]),
+            reason=spec.get("reason"),
+            approved_by=spec.get("approved_by"),
+            approved=_date(spec.get("approved")),
+            expires=_date(spec.get("expires")),
+        )
+
+    return Manifest(
+        file=document.file,
+        document=document,
+        pipeline=name,
+        owner=data.get("owner"),
+        description=data.get("description"),
+        datasets={k: artifact("dataset", k, v or {}) for k, v in (data.get("datasets") or {}).items()},
+        models={k: artifact("model", k, v or {}) for k, v in (data.get("models") or {}).items()},
+        steps={k: step(k, v) for k, v in (data.get("steps") or {}).items()},
+        loops={k: loop(k, v) for k, v in (data.get("loops") or {}).items()},
+        overrides=tuple(override(i, v) for i, v in enumerate(data.get("overrides") or ())),
+    )
+
+
+def _ref(document: YamlDocument, path: Path, item: Any) -> Ref:
+    if isinstance(item, dict):
+        return Ref(item["ref"], document.location((*path, "ref")), item.get("share"))
+    return Ref(item, document.location(path))
+
+
+def _optional_ref(document: YamlDocument, path: Path, item: str | None) -> Ref | None:
+    return None if item is None else _ref(document, path, item)
+
+
+def _date(text: str | None) -> date | None:
+    return None if text is None else date.fromisoformat(text)

@@ -1,0 +1,1 @@
+"""Renderers: each formats a finished :class:`~loopscan.linter.Report`; none computes."""

@@ -1,0 +1,64 @@
+"""Text for people: ``file:line:col: LS301 [error] message``, grouped by file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from itertools import groupby
+
+from loopscan.findings import Finding, Severity
+from loopscan.linter import Report
+
+_COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
+
+
+def render(report: Report, color: bool = False, quiet: bool = False, show_suppressed: bool = False) -> str:
+    """The findings in force, grouped by file, then one summary line.
+
+    ``quiet`` leaves out the summary when there is nothing to report.
+    """
+
+    def paint(code: str, text: str) -> str:
+        return f"\033[{code}m{text}\033[0m" if color else text
+
+    shown = [f for f in report.findings if show_suppressed or f.suppressed is None]
+    blocks: list[str] = []
+    for _, group in groupby(shown, key=lambda f: f.location.file):
+        lines: list[str] = []
+        for finding in group:
+            lines.append(_finding_line(finding, paint))
+            lines.extend(_witness_lines(finding))
+        blocks.append("\n".join(lines))
+    summary = _summary(report)
+    if quiet and not shown:
+        return ""
+    return "\n\n".join([*blocks, paint("1", summary)]) + "\n"
+
+
+def _finding_line(finding: Finding, paint: Callable[[str, str], str]) -> str:
+    severity = paint(_COLORS[finding.severity], f"[{finding.severity.label}]")
+    rule = paint("1", finding.rule)
+    suffix = "  (suppressed: " + finding.suppressed.reason + ")" if finding.suppressed else ""
+    return f"{finding.location}: {rule} {severity} {finding.message}{suffix}"
+
+
+def _witness_lines(finding: Finding) -> list[str]:
+    if not finding.problem.cycle:
+        return []
+    lines = ["    cycle:"]
+    for waypoint in finding.problem.cycle:
+        where = f"  ({waypoint.location.file}:{waypoint.location.line})" if waypoint.location else ""
+        lines.append(f"      -> {waypoint.node}{where}")
+    lines.append(f"      -> {finding.problem.cycle[0].node}  (back to the start)")
+    return lines
+
+
+def _summary(report: Report) -> str:
+    counts = report.counts()
+    manifests = f"{len(report.files)} manifest file{'s' if len(report.files) != 1 else ''}"
+    found = sum(counts[s.label] for s in Severity)
+    suppressed = f", {counts['suppressed']} suppressed by overrides" if counts["suppressed"] else ""
+    if not found:
+        return f"No findings in {manifests}{suppressed}."
+    parts = ", ".join(f"{counts[s.label]} {s.label}{'s' if counts[s.label] != 1 and s.label != 'info' else ''}"
+                      for s in sorted(Severity, reverse=True))
+    return f"Found {parts} in {manifests}{suppressed}."

@@ -1,0 +1,125 @@
+"""Validate a manifest against ``schemas/pipeline.schema.json`` (LS002).
+
+The validator is compiled once and reused for every file. Each error is
+reported at the node it is about: an unknown key at the key, a wrong value at
+the value, a missing field at the mapping that lacks it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from loopscan.findings import Problem
+from loopscan.yamlsource import YamlDocument
+
+
+@cache
+def pipeline_schema() -> dict[str, Any]:
+    """The manifest schema as shipped inside the package."""
+    text = resources.files("loopscan.schemas").joinpath("pipeline.schema.json").read_text("utf-8")
+    return json.loads(text)
+
+
+@cache
+def _validator() -> Any:
+    from jsonschema import Draft202012Validator
+
+    schema = pipeline_schema()
+    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def validate(document: YamlDocument) -> Iterator[Problem]:
+    """Yield one problem per schema error, sorted by position in the file.
+
+    >>> from loopscan.yamlsource import load_text
+    >>> doc = load_text("loopscan: 1\\npipeline: p\\nowner: x\\nstepz: {}\\n", "p.yaml").documents[0]
+    >>> [(str(p.location), p.message) for p in validate(doc)]
+    [('p.yaml:4:1', "unknown field 'stepz' (did you mean 'steps'?)")]
+    """
+    problems = [_problem(document, error) for error in _leaf_errors(_validator().iter_errors(document.data))]
+    yield from sorted(problems, key=lambda p: (p.location.line, p.location.column, p.message))
+
+
+def _leaf_errors(errors: Any) -> Iterator[Any]:
+    """For a oneOf/anyOf failure, the errors of the branch that came closest."""
+    from jsonschema.exceptions import best_match
+
+    for error in errors:
+        if error.validator in ("oneOf", "anyOf") and error.context:
+            yield best_match(error.context)
+        else:
+            yield error
+
+
+def _problem(document: YamlDocument, error: Any) -> Problem:
+    path = tuple(error.absolute_path)
+    where = _field_path(path)
+    if error.validator == "additionalProperties":
+        extra = _extra_keys(error)
+        if extra:
+            key_path = (*path, extra[0])
+            message = f"unknown field {extra[0]!r}" + _did_you_mean(extra[0], error.schema.get("properties", {}))
+            if where:
+                message += f" in {where}"
+            return Problem(message, document.key_location(key_path))
+    if error.validator == "propertyNames":
+        key_path = (*path, error.instance)
+        message = f"{where}: id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
+        return Problem(message, document.key_location(key_path))
+    if error.validator == "required":
+        return Problem(f"{where or 'manifest'}: {error.message}", document.location(path))
+    message = f"{where}: {_short(error)}" if where else _short(error)
+    return Problem(message, document.location(path))
+
+
+def _field_path(path: tuple[Any, ...]) -> str:
+    """``('steps', 'review', 'inputs', 0)`` -> ``steps.review.inputs[0]``."""
+    text = ""
+    for part in path:
+        text += f"[{part}]" if isinstance(part, int) else (f".{part}" if text else str(part))
+    return text
+
+
+def _extra_keys(error: Any) -> list[str]:
+    allowed = set(error.schema.get("properties", {}))
+    instance = error.instance if isinstance(error.instance, dict) else {}
+    return sorted(str(key) for key in instance if key not in allowed)
+
+
+def _did_you_mean(word: str, choices: Any) -> str:
+    from difflib import get_close_matches
+
+    close = get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""
+
+
+def _short(error: Any) -> str:
+    """jsonschema's message, without repeating a long instance back at the user."""
+    if error.validator == "enum":
+        allowed = ", ".join(str(v) for v in error.validator_value)
+        return f"{error.instance!r} is not one of: {allowed}"
+    if error.validator == "const":
+        return f"must be {error.validator_value!r}, not {error.instance!r}"
+    if error.validator == "type":
+        return f"must be {_type_words(error.validator_value)}, not {_type_words(type(error.instance).__name__)}"
+    if error.validator == "format":
+        return f"{error.instance!r} is not a valid {error.validator_value} (YYYY-MM-DD)"
+    return error.message
+
+
+_TYPE_WORDS = {
+    "object": "a mapping", "dict": "a mapping", "array": "a list", "list": "a list",
+    "string": "a string", "str": "a string", "number": "a number", "float": "a number",
+    "int": "a number", "integer": "an integer", "boolean": "true or false", "bool": "true or false",
+    "NoneType": "empty", "null": "empty",
+}
+
+
+def _type_words(name: Any) -> str:
+    if isinstance(name, list):
+        return " or ".join(_type_words(n) for n in name)
+    return _TYPE_WORDS.get(str(name), str(name))

@@ -1,0 +1,336 @@
+"""Read YAML safely, keeping the line and column of every node.
+
+The loader walks libyaml's event stream once with an explicit stack, so that
+it can:
+
+* keep a mark for every mapping value, sequence item and key (findings point
+  at the node a reviewer must change, never at the top of the file);
+* report duplicate keys (LS003), which plain PyYAML resolves silently;
+* stop alias bombs, deep nesting and oversized files with a finding (LS006)
+  instead of a hang: every limit is checked as the events arrive;
+* never construct anything but plain data: tags such as
+  ``!!python/object/apply`` are refused, not executed.
+
+Values come back as plain ``dict``/``list``/``str``/``int``/``float``/``bool``/
+``None``. Dates stay strings (exactly as written), so that a document is valid
+JSON data for the schema and a date is parsed only where one is expected.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import yaml
+from yaml.constructor import SafeConstructor
+from yaml.events import (
+    AliasEvent,
+    DocumentEndEvent,
+    DocumentStartEvent,
+    MappingEndEvent,
+    MappingStartEvent,
+    ScalarEvent,
+    SequenceEndEvent,
+    SequenceStartEvent,
+)
+from yaml.nodes import ScalarNode
+
+from loopscan.findings import Location, Problem
+
+Path = tuple[str | int, ...]
+
+MAX_BYTES = 8 * 1024 * 1024
+"""A manifest larger than this is refused (LS006); real ones are a few KiB."""
+MAX_DEPTH = 64
+"""Nesting deeper than this is refused (LS006); a manifest needs about six."""
+MAX_NODES = 250_000
+"""Nodes after alias expansion; a billion-laughs file passes this at once."""
+
+_Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_resolver = yaml.resolver.Resolver()
+_constructor = SafeConstructor()
+
+_STR = "tag:yaml.org,2002:str"
+_MERGE = "tag:yaml.org,2002:merge"
+_TYPED_SCALARS = {
+    "tag:yaml.org,2002:null",
+    "tag:yaml.org,2002:bool",
+    "tag:yaml.org,2002:int",
+    "tag:yaml.org,2002:float",
+}
+_PLAIN_TAGS = {
+    _STR,
+    _MERGE,
+    "tag:yaml.org,2002:timestamp",
+    "tag:yaml.org,2002:binary",
+    "tag:yaml.org,2002:seq",
+    "tag:yaml.org,2002:map",
+}
+
+
+@dataclass(frozen=True)
+class LoadProblem:
+    """A problem found while reading a file, with the id of the rule it belongs to."""
+
+    rule: str
+    problem: Problem
+    fatal: bool = False
+    """True when the file could not be read at all (nothing after it is known)."""
+
+
+@dataclass
+class YamlDocument:
+    """One YAML document as plain data, plus where each node of it was written."""
+
+    file: str
+    data: Any
+    start: Location
+    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+
+    def location(self, path: Path) -> Location:
+        """Where the value at ``path`` was written, or its nearest written ancestor.
+
+        >>> doc = load_text("a:\\n  b: 1\\n", "f.yaml").documents[0]
+        >>> str(doc.location(("a", "b"))), str(doc.location(("a", "missing")))
+        ('f.yaml:2:6', 'f.yaml:2:3')
+        """
+        for end in range(len(path), 0, -1):
+            mark = self.marks.get(path[:end])
+            if mark is not None:
+                return Location(self.file, *mark)
+        return self.start
+
+    def key_location(self, path: Path) -> Location:
+        """Where the key of the mapping entry at ``path`` was written."""
+        mark = self.key_marks.get(path)
+        return Location(self.file, *mark) if mark else self.location(path)
+
+
+@dataclass
+class YamlFile:
+    """Everything read from one file: its documents and the problems met on the way."""
+
+    file: str
+    documents: list[YamlDocument] = field(default_factory=list)
+    problems: list[LoadProblem] = field(default_factory=list)
+
+    @property
+    def readable(self) -> bool:
+        return not any(p.fatal for p in self.problems)
+
+
+class _Stop(Exception):
+    """Raised inside the walk when the rest of the file cannot be read safely."""
+
+    def __init__(self, rule: str, message: str, mark: tuple[int, int]) -> None:
+        super().__init__(message)
+        self.rule = rule
+        self.message = message
+        self.mark = mark
+
+
+def load_bytes(raw: bytes, file: str) -> YamlFile:
+    """Decode and load a file's bytes; size and encoding problems are findings.
+
+    >>> load_bytes(b"a: [1, 2]", "f.yaml").documents[0].data
+    {'a': [1, 2]}
+    """
+    if len(raw) > MAX_BYTES:
+        size = f"{len(raw) / 1024 / 1024:.1f} MiB"
+        limit = f"{MAX_BYTES // 1024 // 1024} MiB"
+        return _fatal(file, "LS006", f"file is {size}, past the {limit} limit for a manifest", (1, 1))
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        line = raw.count(b"\n", 0, err.start) + 1
+        column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
+        return _fatal(file, "LS001", f"file is not UTF-8 text (byte 0x{raw[err.start]:02x})", (line, column))
+    return load_text(text, file)
+
+
+def load_text(text: str, file: str) -> YamlFile:
+    """Load every document of ``text``; ``file`` is only used for locations.
+
+    >>> result = load_text("steps:\\n  a: 1\\n  a: 2\\n", "f.yaml")
+    >>> [(p.rule, str(p.problem.location)) for p in result.problems]
+    [('LS003', 'f.yaml:3:3')]
+    """
+    result = YamlFile(file)
+    try:
+        for document in _documents(yaml.parse(text, Loader=_Loader), result):
+            result.documents.append(document)
+    except _Stop as err:
+        result.problems.append(_problem(file, err.rule, err.message, err.mark, fatal=True))
+    except yaml.MarkedYAMLError as err:
+        mark = err.problem_mark or err.context_mark
+        where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        message = f"YAML syntax error: {err.problem or err.context}"
+        result.problems.append(_problem(file, "LS001", message, where, fatal=True))
+    except yaml.YAMLError as err:
+        message = f"YAML syntax error: {str(err).splitlines()[0]}"
+        result.problems.append(_problem(file, "LS001", message, (1, 1), fatal=True))
+    return result
+
+
+def _fatal(file: str, rule: str, message: str, mark: tuple[int, int]) -> YamlFile:
+    return YamlFile(file, problems=[_problem(file, rule, message, mark, fatal=True)])
+
+
+def _problem(file: str, rule: str, message: str, mark: tuple[int, int], fatal: bool = False) -> LoadProblem:
+    return LoadProblem(rule, Problem(message, Location(file, *mark)), fatal)
+
+
+@dataclass
+class _Frame:
+    """An open mapping or sequence on the walk's stack."""
+
+    value: dict[Any, Any] | list[Any]
+    path: Path
+    anchor: str | None
+    nodes: int = 1
+    key: str | None = None
+    expect_key: bool = True
+    key_mark: tuple[int, int] = (0, 0)
+    merges: list[dict[Any, Any]] = field(default_factory=list)
+
+
+def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlDocument]:
+    """Turn an event stream into documents; an explicit stack, never recursion."""
+    file = result.file
+    stack: list[_Frame] = []
+    anchors: dict[str, tuple[Any, int]] = {}
+    total = 0  # nodes in the document, counting each alias as the size of what it names
+    document: YamlDocument | None = None
+
+    for event in events:
+        mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+        if isinstance(event, DocumentStartEvent):
+            document = YamlDocument(file, None, Location(file, *mark))
+            anchors.clear()
+            total = 0
+            continue
+        if document is None:
+            continue
+
+        top = stack[-1] if stack else None
+        if (top is not None and isinstance(top.value, dict) and top.expect_key
+                and not isinstance(event, MappingEndEvent)):
+            if not isinstance(event, ScalarEvent):
+                raise _Stop("LS002", "a mapping key must be a plain value, not a mapping, list or alias", mark)
+            top.key, top.key_mark, top.expect_key = event.value, mark, False
+            if event.tag is None and event.implicit[0] and event.value == "<<":
+                top.key = _MERGE
+            elif event.tag and event.tag not in _PLAIN_TAGS:
+                result.problems.append(_unsafe_tag(file, event.tag, mark))
+            continue
+
+        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+            if len(stack) >= MAX_DEPTH:
+                raise _Stop("LS006", f"nesting deeper than {MAX_DEPTH} levels", mark)
+            if event.tag and event.tag not in _PLAIN_TAGS:
+                result.problems.append(_unsafe_tag(file, event.tag, mark))
+            path = _child_path(top)
+            _record_mark(document, top, path, mark)
+            container: dict[Any, Any] | list[Any] = {} if isinstance(event, MappingStartEvent) else []
+            stack.append(_Frame(container, path, event.anchor))
+            continue
+
+        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            frame = stack.pop()
+            if isinstance(frame.value, dict):
+                _apply_merges(frame)
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (frame.value, frame.nodes)
+            value, nodes = frame.value, frame.nodes
+        elif isinstance(event, ScalarEvent):
+            value, nodes = _scalar(event, mark, result), 1
+            path = _child_path(top)
+            _record_mark(document, top, path, mark)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1)
+        elif isinstance(event, AliasEvent):
+            if event.anchor not in anchors:
+                raise _Stop("LS001", f"alias *{event.anchor} refers to no finished anchor", mark)
+            value, nodes = anchors[event.anchor]
+            _record_mark(document, top, _child_path(top), mark)
+        else:
+            if isinstance(event, DocumentEndEvent):
+                yield document
+                document = None
+            continue  # StreamStart, StreamEnd
+
+        if not isinstance(event, (MappingEndEvent, SequenceEndEvent)):
+            total += nodes
+            if total > MAX_NODES:
+                raise _Stop("LS006", f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
+        if not stack:
+            document.data = value
+            continue
+        parent = stack[-1]
+        parent.nodes += nodes
+        if isinstance(parent.value, list):
+            parent.value.append(value)
+            continue
+        key = parent.key
+        parent.expect_key = True
+        if key == _MERGE:
+            parent.merges.extend(_merge_sources(value, mark))
+            continue
+        if key in parent.value:
+            first = document.key_marks.get((*parent.path, key), parent.key_mark)[0]
+            message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
+            result.problems.append(_problem(file, "LS003", message, parent.key_mark))
+        parent.value[key] = value
+        document.key_marks[(*parent.path, key)] = parent.key_mark
+
+
+def _child_path(top: _Frame | None) -> Path:
+    if top is None:
+        return ()
+    if isinstance(top.value, list):
+        return (*top.path, len(top.value))
+    return (*top.path, top.key or "")
+
+
+def _record_mark(document: YamlDocument, top: _Frame | None, path: Path, mark: tuple[int, int]) -> None:
+    if top is not None and top.key == _MERGE:
+        return
+    document.marks[path] = mark
+
+
+def _merge_sources(value: Any, mark: tuple[int, int]) -> list[dict[Any, Any]]:
+    sources = value if isinstance(value, list) else [value]
+    if not all(isinstance(source, dict) for source in sources):
+        raise _Stop("LS001", "a merge key (<<) needs a mapping or a list of mappings", mark)
+    return sources
+
+
+def _apply_merges(frame: _Frame) -> None:
+    """YAML merge keys: explicit keys win, earlier merge sources win over later ones."""
+    assert isinstance(frame.value, dict)
+    for source in frame.merges:
+        for key, value in source.items():
+            frame.value.setdefault(key, value)
+
+
+def _unsafe_tag(file: str, tag: str, mark: tuple[int, int]) -> LoadProblem:
+    shown = tag.replace("tag:yaml.org,2002:", "!!")
+    return _problem(file, "LS006", f"tag {shown} is not allowed: loopscan reads plain data only", mark)
+
+
+def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
+    tag = event.tag
+    if tag is None or tag == "!":
+        tag = _resolver.resolve(ScalarNode, event.value, event.implicit)
+    if tag not in _TYPED_SCALARS:
+        if tag not in _PLAIN_TAGS:
+            result.problems.append(_unsafe_tag(result.file, tag, mark))
+        return event.value
+    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    try:
+        return _constructor.yaml_constructors[tag](_constructor, node)
+    except ValueError:
+        # Python refuses to turn a number of thousands of digits into an int.
+        raise _Stop("LS006", f"number {event.value[:20]}... is too large", mark) from None

@@ -1,0 +1,1 @@
+"""JSON schemas shipped with loopscan: the manifest format and the JSON output."""
