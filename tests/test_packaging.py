@@ -1,0 +1,48 @@
+"""A real, non-editable wheel carries every rule and the schema.
+
+``rules/`` and ``schemas/`` live at the top of the repository and ship as
+``loopscan.rules`` and ``loopscan.schemas``; an editable install would hide a
+packaging mistake, so this test builds the wheel and runs it from elsewhere.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from loopscan.registry import builtin_rules
+from tests.conftest import EXAMPLES, REPO, TODAY
+
+
+def test_wheel_lists_every_rule_and_checks_the_examples(tmp_path: Path) -> None:
+    wheels = tmp_path / "wheels"
+    subprocess.run(
+        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
+        check=True, capture_output=True,
+    )
+    site = tmp_path / "site"
+    wheel = next(wheels.glob("loopscan-*.whl"))
+    subprocess.run(
+        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+        check=True, capture_output=True,
+    )
+    # Run from an empty folder with only the wheel's files importable as loopscan.
+    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
+    listed = subprocess.run(
+        [sys.executable, "-m", "loopscan", "rules"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    )
+    listed_ids = {line.split()[0] for line in listed.stdout.splitlines()[1:]}
+    assert listed_ids == {rule.id for rule in builtin_rules()}
+    assert {"LS301", "LS302", "LS303", "LS304", "LS305"} <= listed_ids
+
+    checked = subprocess.run(
+        [sys.executable, "-m", "loopscan", "check", str(EXAMPLES / "support-assistant.yaml"), "--today", TODAY],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=False,
+    )
+    assert checked.returncode == 0, checked.stdout + checked.stderr
+    assert str(site) in subprocess.run(
+        [sys.executable, "-c", "import loopscan; print(loopscan.__file__)"],
+        cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
+    ).stdout

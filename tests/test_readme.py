@@ -1,0 +1,47 @@
+"""What the README tells users is true."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import REPO, Result, line_of
+
+README = (REPO / "README.md").read_text(encoding="utf-8")
+
+
+def _block_after(heading: str, language: str) -> str:
+    section = README[README.index(heading):]
+    match = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert match, f"no {language} block after {heading!r}"
+    return match.group(1)
+
+
+def test_ci_runs_the_readme_install_and_test_commands() -> None:
+    setup = _block_after("## Set up", "sh")
+    commands = [line.split("#")[0].strip() for line in setup.splitlines() if line.strip()]
+    ci = (REPO / ".ci" / "run").read_text(encoding="utf-8").splitlines()
+    assert len(commands) == 2
+    for command in commands:
+        assert command in ci, f"README command {command!r} is not what .ci/run runs"
+
+
+def test_the_example_rule_runs_from_a_rules_dir(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    project("rules/acme.py", _block_after("## Writing a rule", "python"))
+    manifest = project("pipe.yaml", """
+        loopscan: 1
+        pipeline: notes
+        owner: ana
+        datasets:
+          scratch:
+            provenance: human
+          kept:
+            uri: s3://notes/kept/
+            provenance: human
+        """)
+    result = run("check", "pipe.yaml", "--rules-dir", "rules", "--select", "ACME", "-f", "json")
+    assert result.code == 0  # a warning does not fail the default --fail-on error
+    assert result.findings() == [("ACME001", "pipe.yaml", line_of(manifest, "scratch:"))]
