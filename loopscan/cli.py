@@ -45,6 +45,16 @@ class UserError(Exception):
 class OutputFormat(str, Enum):
     text = "text"
     json = "json"
+    sarif = "sarif"
+    github = "github"
+    junit = "junit"
+
+
+class TableFormat(str, Enum):
+    """Formats of the review tables (`loops`, `overrides`)."""
+
+    text = "text"
+    json = "json"
 
 
 class FailOn(str, Enum):
@@ -104,15 +114,15 @@ def check_command(
         for file, why in report.passed_over:
             typer.echo(f"passed over {file}: {why}", err=True)
 
-    if output_format is OutputFormat.json:
-        from loopscan.render.json import render as render_json
-
-        text = render_json(report)
-    else:
+    if output_format is OutputFormat.text:
         from loopscan.render.text import render as render_text
 
         color = output is None and _use_color(no_color)
         text = render_text(report, color=color, quiet=quiet)
+    else:
+        from importlib import import_module
+
+        text = import_module(f"loopscan.render.{output_format.value}").render(report)
     _emit(text, output)
 
     threshold = Severity.parse(fail_on.value)
@@ -123,7 +133,7 @@ def check_command(
 @app.command("loops")
 def loops_command(
     paths: PathsArg = None,
-    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table to FILE.")] = None,
     config: ConfigOpt = None,
     today: TodayOpt = None,
@@ -133,7 +143,7 @@ def loops_command(
 
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, _parse_today(today))
-    if output_format is OutputFormat.json:
+    if output_format is TableFormat.json:
         from loopscan.render.loops import render_json
 
         _emit(render_json(project), output)

@@ -1,0 +1,66 @@
+"""JUnit XML for CI dashboards: one test case per rule and node.
+
+A (rule, node) pair with findings is a failing test case, one ``<failure>``
+per finding; a rule that ran and found nothing is one passing test case, so
+the dashboard shows what was checked, not only what failed.
+"""
+
+from __future__ import annotations
+
+import re
+import xml.etree.ElementTree as ET
+from itertools import groupby
+
+from loopscan.findings import Finding
+from loopscan.linter import Report
+
+
+def render(report: Report) -> str:
+    in_force = [f for f in report.findings if f.suppressed is None]
+    by_case = sorted(in_force, key=lambda f: (f.rule, f.problem.node or f.location.file, f.sort_key()))
+    suites = ET.Element("testsuites", name="loopscan")
+    suite = ET.SubElement(suites, "testsuite", name="loopscan")
+    cases = failures = 0
+    for (rule, subject), group in groupby(by_case, key=lambda f: (f.rule, f.problem.node or f.location.file)):
+        findings = list(group)
+        first = findings[0]
+        case = ET.SubElement(
+            suite, "testcase", classname=f"loopscan.{rule}", name=xml_text(f"{rule} {first.name} {subject}"),
+            file=xml_text(first.location.file), line=str(first.location.line),
+        )
+        for finding in findings:
+            failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.severity.label)
+            failure.text = xml_text(_details(finding))
+        cases += 1
+        failures += 1
+    failing_rules = {f.rule for f in in_force}
+    for rule in report.rules:
+        if rule.id not in failing_rules:
+            ET.SubElement(suite, "testcase", classname=f"loopscan.{rule.id}", name=f"{rule.id} {rule.name}")
+            cases += 1
+    for element in (suites, suite):
+        element.set("tests", str(cases))
+        element.set("failures", str(failures))
+        element.set("errors", "0")
+    ET.indent(suites)
+    return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
+
+
+_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+
+
+def xml_text(text: str) -> str:
+    """Text XML 1.0 can hold: control characters (legal in a YAML string) shown as ``\\xNN``.
+
+    >>> xml_text("a\x01b")
+    'a\\x01b'
+    """
+    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+
+
+def _details(finding: Finding) -> str:
+    text = f"{finding.location}: {finding.rule} [{finding.severity.label}] {finding.message}"
+    for waypoint in finding.problem.cycle:
+        where = f" ({waypoint.location.file}:{waypoint.location.line})" if waypoint.location else ""
+        text += f"\n  -> {waypoint.node}{where}"
+    return text

@@ -1,0 +1,107 @@
+"""SARIF 2.1.0 for code-scanning dashboards (GitHub code scanning among them).
+
+Every rule that ran is described in ``tool.driver.rules`` with its docs as
+help; each finding is a result at its file, line and column. A loop
+finding's witness becomes a ``codeFlows`` thread flow that walks the loop
+across files. Fingerprints come from the rule and the qualified node id, not
+from line numbers, so an alert survives an edit elsewhere in the file.
+Overridden findings are kept, as accepted external suppressions.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from typing import Any
+
+from loopscan.findings import Finding, Location, Severity
+from loopscan.linter import Report
+from loopscan.rule import Rule
+
+SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
+INFORMATION_URI = "https://github.com/loopscan/loopscan"
+FINGERPRINT_KEY = "loopscanFinding/v1"
+_LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
+
+
+def render(report: Report) -> str:
+    rule_index = {rule.id: index for index, rule in enumerate(report.rules)}
+    run = {
+        "tool": {
+            "driver": {
+                "name": "loopscan",
+                "version": report.version,
+                "semanticVersion": report.version,
+                "informationUri": INFORMATION_URI,
+                "rules": [_descriptor(rule) for rule in report.rules],
+            }
+        },
+        "columnKind": "unicodeCodePoints",
+        "results": [_result(finding, rule_index) for finding in report.findings],
+    }
+    document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
+    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def fingerprint(finding: Finding) -> str:
+    """A stable id for the finding: its rule and what it is about, never its line.
+
+    Findings about no node (a YAML syntax error) fall back to the file and message.
+    """
+    problem = finding.problem
+    subject = problem.node or problem.loop or f"{problem.location.file}\n{problem.message}"
+    return hashlib.sha256(f"{finding.rule}\n{problem.pipeline or ''}\n{subject}".encode()).hexdigest()
+
+
+def _descriptor(rule: Rule) -> dict[str, Any]:
+    return {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.summary or rule.name},
+        "fullDescription": {"text": rule.doc or rule.summary or rule.name},
+        "help": {"text": rule.doc or rule.summary, "markdown": rule.doc or rule.summary},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": {"tags": [rule.play_label]},
+    }
+
+
+def _physical(location: Location) -> dict[str, Any]:
+    return {
+        "artifactLocation": {"uri": location.file, "uriBaseId": "%SRCROOT%"},
+        "region": {"startLine": location.line, "startColumn": location.column},
+    }
+
+
+def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
+    problem = finding.problem
+    location: dict[str, Any] = {"physicalLocation": _physical(problem.location)}
+    if problem.node:
+        location["logicalLocations"] = [{"fullyQualifiedName": problem.node, "kind": "object"}]
+    result: dict[str, Any] = {
+        "ruleId": finding.rule,
+        "level": _LEVELS[finding.severity],
+        "message": {"text": problem.message},
+        "locations": [location],
+        "partialFingerprints": {FINGERPRINT_KEY: fingerprint(finding)},
+    }
+    if finding.rule in rule_index:
+        result["ruleIndex"] = rule_index[finding.rule]
+    if problem.cycle:
+        steps = []
+        for waypoint in problem.cycle:
+            step: dict[str, Any] = {"message": {"text": waypoint.node}}
+            if waypoint.location is not None:
+                step["physicalLocation"] = _physical(waypoint.location)
+            steps.append({"location": step})
+        result["codeFlows"] = [{
+            "message": {"text": "the loop, from the generate step back to it"},
+            "threadFlows": [{"locations": steps}],
+        }]
+    if finding.suppressed is not None:
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": finding.suppressed.reason,
+            "location": {"physicalLocation": _physical(finding.suppressed.location)},
+        }]
+    return result

@@ -1,0 +1,147 @@
+"""SARIF, GitHub annotations and JUnit: the formats CI systems and dashboards read."""
+
+from __future__ import annotations
+
+import json
+import xml.etree.ElementTree as ET
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import REPO, TODAY, Result, line_of
+
+SARIF_SCHEMA = REPO.parent / "shared" / "specs" / "sarif" / "sarif-schema-2.1.0.json"
+
+LOOPING = """
+    loopscan: 1
+    pipeline: echo
+    owner: ana
+    datasets:
+      said:
+        uri: s3://echo/said/
+        provenance: ai
+    models:
+      parrot:
+        uri: models:/parrot
+    steps:
+      speak:
+        kind: generate
+        inputs: [parrot]
+        outputs: [said]
+      learn:
+        kind: train
+        inputs: [said]
+        outputs: [parrot]
+    """
+
+
+def _sarif(run: Callable[..., Result], *paths: str) -> dict:
+    result = run("check", *paths, "-f", "sarif", "--today", TODAY)
+    assert result.code in (0, 1), result.err
+    return json.loads(result.out)
+
+
+def test_sarif_validates_against_the_official_schema(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    from jsonschema import Draft4Validator
+
+    if not SARIF_SCHEMA.is_file():
+        pytest.fail(f"the official SARIF schema is expected at {SARIF_SCHEMA}")
+    project("echo.yaml", LOOPING)
+    project("broken.yaml", "loopscan: 1\npipeline: [\n")
+    document = _sarif(run, ".")
+    schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
+    errors = sorted(Draft4Validator(schema).iter_errors(document), key=str)
+    assert not errors, errors[0]
+    assert document["runs"][0]["results"], "the looping project must give results"
+
+
+def test_sarif_has_what_github_code_scanning_needs(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    manifest = project("echo.yaml", LOOPING)
+    sarif_run = _sarif(run, ".")["runs"][0]
+    rules = {rule["id"]: rule for rule in sarif_run["tool"]["driver"]["rules"]}
+    ungated = rules["LS301"]
+    assert ungated["name"] == "ungated-loop"
+    assert ungated["defaultConfiguration"]["level"] == "error"
+    assert ungated["shortDescription"]["text"] and ungated["fullDescription"]["text"]
+    assert "## Fix" in ungated["help"]["markdown"] and ungated["help"]["text"]
+
+    result = next(r for r in sarif_run["results"] if r["ruleId"] == "LS301")
+    physical = result["locations"][0]["physicalLocation"]
+    assert physical["artifactLocation"]["uri"] == "echo.yaml"
+    assert physical["region"] == {"startLine": line_of(manifest, "speak:"), "startColumn": 3}
+    assert result["level"] == "error" and result["message"]["text"]
+    assert sarif_run["tool"]["driver"]["rules"][result["ruleIndex"]]["id"] == "LS301"
+
+    flow = [step["location"] for step in result["codeFlows"][0]["threadFlows"][0]["locations"]]
+    assert [step["message"]["text"] for step in flow] == ["echo:speak", "echo:said", "echo:learn", "echo:parrot"]
+    assert [step["physicalLocation"]["region"]["startLine"] for step in flow] == [
+        line_of(manifest, "speak:"), line_of(manifest, "said:"), line_of(manifest, "learn:"),
+        line_of(manifest, "parrot:"),
+    ]
+
+
+def test_fingerprints_survive_lines_shifting(project: Callable[[str, str], Path], run: Callable[..., Result]) -> None:
+    manifest = project("echo.yaml", LOOPING)
+
+    def prints() -> dict[str, str]:
+        results = _sarif(run, ".")["runs"][0]["results"]
+        return {r["ruleId"]: r["partialFingerprints"]["loopscanFinding/v1"] for r in results}
+
+    before = prints()
+    manifest.write_text("# a new comment\n# and another\n" + manifest.read_text(encoding="utf-8"), encoding="utf-8")
+    after = prints()
+    assert before == after
+    assert len(set(before.values())) == len(before)
+
+
+def test_overridden_findings_are_sarif_suppressions(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    project("echo.yaml", LOOPING + """
+    overrides:
+      - rule: LS301
+        target: speak
+        reason: Review queue is being rebuilt, tracked in OPS-77.
+        approved_by: ana
+        approved: 2026-11-01
+        expires: 2026-12-15
+    """)
+    results = _sarif(run, ".")["runs"][0]["results"]
+    ungated = next(r for r in results if r["ruleId"] == "LS301")
+    assert ungated["suppressions"] == [{
+        "kind": "external", "status": "accepted",
+        "justification": "Review queue is being rebuilt, tracked in OPS-77.",
+        "location": ungated["suppressions"][0]["location"],
+    }]
+
+
+def test_github_escapes_hostile_values() -> None:
+    from loopscan.render.github import escape_data, escape_property
+
+    assert escape_property("a,b:c%\nd") == "a%2Cb%3Ac%25%0Ad"
+    assert escape_data("x\r\ny::error::z") == "x%0D%0Ay::error::z"
+
+
+def test_junit_parses_and_fails_per_rule_and_node(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    project("echo.yaml", LOOPING)
+    result = run("check", ".", "-f", "junit", "--today", TODAY, "--select", "LS3")
+    assert result.code == 1
+    suites = ET.fromstring(result.out)
+    suite = suites.find("testsuite")
+    assert suite is not None
+    cases = suite.findall("testcase")
+    failing = {case.get("name"): [f.get("message") for f in case.findall("failure")] for case in cases
+               if case.find("failure") is not None}
+    assert set(failing) == {"LS301 ungated-loop echo:speak", "LS302 uncapped-loop echo:speak",
+                            "LS303 undocumented-loop echo:speak"}
+    assert int(suite.get("tests", "0")) == len(cases)
+    assert int(suite.get("failures", "0")) == len(failing)
+    passing = {case.get("name") for case in cases if case.find("failure") is None}
+    assert {"LS304 stale-loop-doc", "LS305 replace-in-loop"} <= passing
