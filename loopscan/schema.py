@@ -46,13 +46,28 @@ def validate(document: YamlDocument) -> Iterator[Problem]:
 
 def _leaf_errors(errors: Any) -> Iterator[Any]:
     """For a oneOf/anyOf failure, the errors of the branch that came closest."""
-    from jsonschema.exceptions import best_match
-
     for error in errors:
         if error.validator in ("oneOf", "anyOf") and error.context:
-            yield best_match(error.context)
+            yield from _leaf_errors(_closest_branch(error))
         else:
             yield error
+
+
+def _closest_branch(error: Any) -> list[Any]:
+    """The errors of the one branch written for this kind of value, else jsonschema's best guess.
+
+    A reference ``{ref: d, share: 1.5}`` fails the string branch on its type and
+    the mapping branch on ``share``; the user meant the mapping, so the error
+    to report is the share's, not "must be a string".
+    """
+    from jsonschema.exceptions import best_match
+
+    branches: dict[Any, list[Any]] = {}
+    for sub in error.context:
+        branches.setdefault(sub.relative_schema_path[0], []).append(sub)
+    fitting = [subs for subs in branches.values()
+               if not any(sub.validator == "type" and not sub.relative_path for sub in subs)]
+    return fitting[0] if len(fitting) == 1 else [best_match(error.context)]
 
 
 def _problem(document: YamlDocument, error: Any) -> Problem:
@@ -66,7 +81,7 @@ def _problem(document: YamlDocument, error: Any) -> Problem:
             if where:
                 message += f" in {where}"
             return Problem(message, document.key_location(key_path))
-    if error.validator == "propertyNames":
+    if "propertyNames" in error.absolute_schema_path:  # the error is about a key, not a value
         key_path = (*path, error.instance)
         message = f"{where}: id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
         return Problem(message, document.key_location(key_path))

@@ -44,8 +44,10 @@ MAX_BYTES = 8 * 1024 * 1024
 """A manifest larger than this is refused (LS006); real ones are a few KiB."""
 MAX_DEPTH = 64
 """Nesting deeper than this is refused (LS006); a manifest needs about six."""
-MAX_NODES = 250_000
-"""Nodes after alias expansion; a billion-laughs file passes this at once."""
+MAX_NODES = 100_000
+"""Nodes after alias expansion; a billion-laughs file passes this at once.
+
+A manifest needs a few hundred; reading 100,000 takes well under a second."""
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
@@ -138,9 +140,9 @@ def load_bytes(raw: bytes, file: str) -> YamlFile:
     {'a': [1, 2]}
     """
     if len(raw) > MAX_BYTES:
-        size = f"{len(raw) / 1024 / 1024:.1f} MiB"
+        # The caller may read only MAX_BYTES + 1 bytes, so the true size is not known here.
         limit = f"{MAX_BYTES // 1024 // 1024} MiB"
-        return _fatal(file, "LS006", f"file is {size}, past the {limit} limit for a manifest", (1, 1))
+        return _fatal(file, "LS006", f"file is larger than the {limit} limit for a manifest", (1, 1))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
@@ -194,6 +196,8 @@ class _Frame:
     expect_key: bool = True
     key_mark: tuple[int, int] = (0, 0)
     merges: list[dict[Any, Any]] = field(default_factory=list)
+    first_lines: dict[Any, int] = field(default_factory=dict)
+    """The line of each key's first occurrence, for duplicates (LS003)."""
 
 
 def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlDocument]:
@@ -201,7 +205,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
     file = result.file
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int]] = {}
-    total = 0  # nodes in the document, counting each alias as the size of what it names
+    total = 0  # nodes in the document (containers too), counting each alias as the size of what it names
     document: YamlDocument | None = None
 
     for event in events:
@@ -218,7 +222,9 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if (top is not None and isinstance(top.value, dict) and top.expect_key
                 and not isinstance(event, MappingEndEvent)):
             if not isinstance(event, ScalarEvent):
-                raise _Stop("LS002", "a mapping key must be a plain value, not a mapping, list or alias", mark)
+                # Not plain data, so not a manifest loopscan can read: a Helm template's
+                # `{{ .Values.x }}` is the usual cause, and LS001's docs say how to exclude it.
+                raise _Stop("LS001", "a mapping key must be a plain value, not a mapping, list or alias", mark)
             top.key, top.key_mark, top.expect_key = event.value, mark, False
             if event.tag is None and event.implicit[0] and event.value == "<<":
                 top.key = _MERGE
@@ -229,6 +235,9 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             if len(stack) >= MAX_DEPTH:
                 raise _Stop("LS006", f"nesting deeper than {MAX_DEPTH} levels", mark)
+            total += 1  # counted as it opens: a file of empty lists is no cheaper to read
+            if total > MAX_NODES:
+                raise _too_many_nodes(mark)
             if event.tag and event.tag not in _PLAIN_TAGS:
                 result.problems.append(_unsafe_tag(file, event.tag, mark))
             path = _child_path(top)
@@ -264,7 +273,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if not isinstance(event, (MappingEndEvent, SequenceEndEvent)):
             total += nodes
             if total > MAX_NODES:
-                raise _Stop("LS006", f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
+                raise _too_many_nodes(mark)
         if not stack:
             document.data = value
             continue
@@ -279,11 +288,15 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
             parent.merges.extend(_merge_sources(value, mark))
             continue
         if key in parent.value:
-            first = document.key_marks.get((*parent.path, key), parent.key_mark)[0]
+            first = parent.first_lines.setdefault(key, document.key_marks.get((*parent.path, key), parent.key_mark)[0])
             message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
             result.problems.append(_problem(file, "LS003", message, parent.key_mark))
         parent.value[key] = value
         document.key_marks[(*parent.path, key)] = parent.key_mark
+
+
+def _too_many_nodes(mark: tuple[int, int]) -> _Stop:
+    return _Stop("LS006", f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
 
 
 def _child_path(top: _Frame | None) -> Path:
