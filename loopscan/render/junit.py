@@ -50,7 +50,7 @@ _NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
-    """Text XML 1.0 can hold: control characters (legal in a YAML string) shown as ``\\xNN``.
+    r"""Text XML 1.0 can hold: control characters (legal in a YAML string) shown as ``\xNN``.
 
     >>> xml_text("a\x01b")
     'a\\x01b'
