@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,15 +47,6 @@ class Config:
     rules_dirs: tuple[str, ...] = ()
 
 
-_KEYS = {"paths", "exclude", "policy", "severity", "ignore", "rules_dirs"}
-_POLICY_KEYS = {
-    "max_synthetic": (float, int),
-    "gate_methods": (list,),
-    "drill_every_days": (int,),
-    "override_max_days": (int,),
-}
-
-
 def find_config(start: Path) -> Path | None:
     """The nearest ``loopscan.yaml`` or ``pyproject.toml`` with ``[tool.loopscan]``.
 
@@ -84,60 +76,42 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
     return _load_yaml_config(source)
 
 
-def parse_config(data: Any, source: Path, where: Any) -> Config:
-    """Check and convert a config mapping; ``where(key)`` tells where a key was written."""
+def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str]) -> Config:
+    """Check ``data`` against ``schemas/config.schema.json`` and convert it.
+
+    ``where(path)`` tells where a key was written (``:3:5``), for the message.
+    """
+    from loopscan.schema import CONFIG_SCHEMA, schema_errors
+
     shown = _shown(source)
     if not isinstance(data, dict):
         raise ConfigError(f"{shown}: the configuration must be a mapping")
-    unknown = sorted(set(data) - _KEYS)
-    if unknown:
-        allowed = ", ".join(sorted(_KEYS))
-        raise ConfigError(f"{shown}{where((unknown[0],))}: unknown config key {unknown[0]!r} (known: {allowed})")
-
-    def strings(key: str) -> tuple[str, ...]:
-        value = data.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{shown}{where((key,))}: {key!r} must be a list of strings")
-        return tuple(value)
+    errors = schema_errors(CONFIG_SCHEMA, data)
+    if errors:
+        first = errors[0]
+        detail = first.detail.replace("unknown key", "unknown config key", 1)
+        if first.on_key:
+            message = f"{detail} in {first.field}" if first.field else detail
+        else:
+            message = f"config key {first.field!r}: {detail}"
+        raise ConfigError(f"{shown}{where(first.path)}: {message}")
 
     policy = data.get("policy", {})
-    if not isinstance(policy, dict):
-        raise ConfigError(f"{shown}{where(('policy',))}: 'policy' must be a mapping")
-    for key, value in policy.items():
-        types = _POLICY_KEYS.get(key)
-        if types is None:
-            known = ", ".join(_POLICY_KEYS)
-            raise ConfigError(f"{shown}{where(('policy', key))}: unknown policy key {key!r} (known: {known})")
-        if isinstance(value, bool) or not isinstance(value, types):
-            raise ConfigError(f"{shown}{where(('policy', key))}: policy.{key} has the wrong type")
-    if not 0 <= policy.get("max_synthetic", 0) <= 1:
-        raise ConfigError(f"{shown}{where(('policy', 'max_synthetic'))}: policy.max_synthetic must be within 0..1")
-
-    severity = data.get("severity", {})
-    if not isinstance(severity, dict):
-        raise ConfigError(f"{shown}{where(('severity',))}: 'severity' must map rule ids to error|warning|info")
-    severities: dict[str, Severity] = {}
-    for rule_id, level in severity.items():
-        try:
-            severities[str(rule_id)] = Severity.parse(str(level))
-        except ValueError as err:
-            raise ConfigError(f"{shown}{where(('severity', rule_id))}: {err}") from None
-
     defaults = Policy()
     return Config(
         root=source.parent,
         source=source,
-        paths=strings("paths"),
-        exclude=strings("exclude"),
+        paths=tuple(data.get("paths", ())),
+        exclude=tuple(data.get("exclude", ())),
         policy=Policy(
             max_synthetic=float(policy.get("max_synthetic", defaults.max_synthetic)),
             gate_methods=tuple(policy.get("gate_methods", defaults.gate_methods)),
             drill_every_days=policy.get("drill_every_days", defaults.drill_every_days),
             override_max_days=policy.get("override_max_days", defaults.override_max_days),
         ),
-        severity=severities,
-        ignore=strings("ignore"),
-        rules_dirs=strings("rules_dirs"),
+        severity={str(rule_id): Severity.parse(level) for rule_id, level in data.get("severity", {}).items()},
+        ignore=tuple(data.get("ignore", ())),
+        rules_dirs=tuple(data.get("rules_dirs", ())),
     )
 
 

@@ -1,6 +1,6 @@
-"""Validate a manifest against ``schemas/pipeline.schema.json`` (LS002).
+"""Validate data against the schemas loopscan ships (manifests: LS002; the config).
 
-The validator is compiled once and reused for every file. Each error is
+Each validator is compiled once and reused for every file. Each error is
 reported at the node it is about: an unknown key at the key, a wrong value at
 the value, a missing field at the mapping that lacks it.
 """
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from dataclasses import dataclass
 from functools import cache
 from importlib import resources
 from typing import Any
@@ -16,20 +17,46 @@ from typing import Any
 from loopscan.findings import Problem
 from loopscan.yamlsource import YamlDocument
 
+PIPELINE_SCHEMA = "pipeline.schema.json"
+CONFIG_SCHEMA = "config.schema.json"
+
+
+@dataclass(frozen=True)
+class SchemaError:
+    """One schema error, in words: ``field`` is the dotted path, ``detail`` what is wrong."""
+
+    path: tuple[Any, ...]
+    field: str
+    detail: str
+    on_key: bool = False
+    """True when the error is about the key at ``path`` (unknown or badly named), not its value."""
+
 
 @cache
+def load_schema(name: str) -> dict[str, Any]:
+    """A schema as shipped inside the package (``schemas/`` in the repository)."""
+    return json.loads(resources.files("loopscan.schemas").joinpath(name).read_text("utf-8"))
+
+
 def pipeline_schema() -> dict[str, Any]:
-    """The manifest schema as shipped inside the package."""
-    text = resources.files("loopscan.schemas").joinpath("pipeline.schema.json").read_text("utf-8")
-    return json.loads(text)
+    """The manifest schema."""
+    return load_schema(PIPELINE_SCHEMA)
 
 
 @cache
-def _validator() -> Any:
+def _validator(name: str) -> Any:
     from jsonschema import Draft202012Validator
 
-    schema = pipeline_schema()
-    return Draft202012Validator(schema, format_checker=Draft202012Validator.FORMAT_CHECKER)
+    return Draft202012Validator(load_schema(name), format_checker=Draft202012Validator.FORMAT_CHECKER)
+
+
+def schema_errors(name: str, data: Any) -> list[SchemaError]:
+    """Every error of ``data`` against the shipped schema ``name``, in words.
+
+    >>> [e.detail for e in schema_errors(CONFIG_SCHEMA, {"ignor": []})]
+    ["unknown key 'ignor' (did you mean 'ignore'?)"]
+    """
+    return [_described(error) for error in _leaf_errors(_validator(name).iter_errors(data))]
 
 
 def validate(document: YamlDocument) -> Iterator[Problem]:
@@ -40,8 +67,20 @@ def validate(document: YamlDocument) -> Iterator[Problem]:
     >>> [(str(p.location), p.message) for p in validate(doc)]
     [('p.yaml:4:1', "unknown field 'stepz' (did you mean 'steps'?)")]
     """
-    problems = [_problem(document, error) for error in _leaf_errors(_validator().iter_errors(document.data))]
+    problems = [
+        Problem(_manifest_message(error),
+                document.key_location(error.path) if error.on_key else document.location(error.path))
+        for error in schema_errors(PIPELINE_SCHEMA, document.data)
+    ]
     yield from sorted(problems, key=lambda p: (p.location.line, p.location.column, p.message))
+
+
+def _manifest_message(error: SchemaError) -> str:
+    """``unknown field 'x' in steps.s``, or ``steps.s.kind: 'y' is not one of: ...``."""
+    if error.detail.startswith("unknown key"):
+        message = "unknown field" + error.detail[len("unknown key"):]
+        return f"{message} in {error.field}" if error.field else message
+    return f"{error.field or 'manifest'}: {error.detail}"
 
 
 def _leaf_errors(errors: Any) -> Iterator[Any]:
@@ -70,25 +109,20 @@ def _closest_branch(error: Any) -> list[Any]:
     return fitting[0] if len(fitting) == 1 else [best_match(error.context)]
 
 
-def _problem(document: YamlDocument, error: Any) -> Problem:
+def _described(error: Any) -> SchemaError:
     path = tuple(error.absolute_path)
-    where = _field_path(path)
+    field = _field_path(path)
     if error.validator == "additionalProperties":
         extra = _extra_keys(error)
         if extra:
-            key_path = (*path, extra[0])
-            message = f"unknown field {extra[0]!r}" + _did_you_mean(extra[0], error.schema.get("properties", {}))
-            if where:
-                message += f" in {where}"
-            return Problem(message, document.key_location(key_path))
+            detail = f"unknown key {extra[0]!r}" + _did_you_mean(extra[0], error.schema.get("properties", {}))
+            return SchemaError((*path, extra[0]), field, detail, on_key=True)
     if "propertyNames" in error.absolute_schema_path:  # the error is about a key, not a value
-        key_path = (*path, error.instance)
-        message = f"{where}: id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
-        return Problem(message, document.key_location(key_path))
+        detail = f"id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
+        return SchemaError((*path, error.instance), field, detail, on_key=True)
     if error.validator == "required":
-        return Problem(f"{where or 'manifest'}: {error.message}", document.location(path))
-    message = f"{where}: {_short(error)}" if where else _short(error)
-    return Problem(message, document.location(path))
+        return SchemaError(path, field, error.message)
+    return SchemaError(path, field, _short(error))
 
 
 def _field_path(path: tuple[Any, ...]) -> str:

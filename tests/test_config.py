@@ -229,7 +229,7 @@ def test_exclude_globs_are_relative_to_the_config_folder(
 @pytest.mark.parametrize("text, words", [
     ("ignor: [LS003]\n", ["loopscan.yaml:1:1", "'ignor'"]),
     ("paths: pipelines/\n", ["loopscan.yaml:1:1", "'paths'", "list"]),
-    ("exclude: [1, 2]\n", ["loopscan.yaml:1:1", "'exclude'"]),
+    ("exclude: [1, 2]\n", ["loopscan.yaml:1:11", "'exclude[0]'", "string"]),
     ("severity: {LS003: loud}\n", ["loopscan.yaml:1:12", "'loud'"]),
     ("severity: [LS003]\n", ["loopscan.yaml:1:1", "'severity'"]),
     ("policy:\n  max_synthetic: high\n", ["loopscan.yaml:2:3", "max_synthetic"]),

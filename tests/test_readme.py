@@ -45,3 +45,13 @@ def test_the_example_rule_runs_from_a_rules_dir(
     result = run("check", "pipe.yaml", "--rules-dir", "rules", "--select", "ACME", "-f", "json")
     assert result.code == 0  # a warning does not fail the default --fail-on error
     assert result.findings() == [("ACME001", "pipe.yaml", line_of(manifest, "scratch:"))]
+
+
+def test_the_readme_configuration_is_a_valid_config(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    project("loopscan.yaml", _block_after("## Configuration", "yaml"))
+    project("pipelines/empty.yaml", "loopscan: 1\npipeline: empty\nowner: ana\n")
+    result = run("check", "-f", "json")
+    assert result.code == 0, result.err
+    assert result.json()["summary"]["files"] == 1  # `paths: [pipelines/]` was used
