@@ -120,6 +120,38 @@ def test_overridden_findings_are_sarif_suppressions(
     }]
 
 
+def test_github_annotations_golden(project: Callable[[str, str], Path], run: Callable[..., Result]) -> None:
+    project("echo.yaml", LOOPING)
+    result = run("check", ".", "-f", "github", "--today", TODAY, "--select", "LS30", "--select", "LS502")
+    assert result.code == 1
+    assert result.out == (
+        "::warning file=echo.yaml,line=9,col=3,title=LS502 stale-drill::model 'parrot' has no response drill on"
+        " record (rollback.last_drill); the policy asks for one every 92 days\n"
+        "::error file=echo.yaml,line=12,col=3,title=LS301 ungated-loop::loop through generate step 'speak' has a"
+        " cycle with no quality gate (via 'learn')\n"
+        "::error file=echo.yaml,line=12,col=3,title=LS302 uncapped-loop::loop through generate step 'speak' has a"
+        " cycle with no mixing cap (via 'learn'); no step on it sets mixing.max_synthetic\n"
+        "::error file=echo.yaml,line=12,col=3,title=LS303 undocumented-loop::loop through generate step 'speak' is"
+        " not documented: no `loops` entry lists it in `through` (via 'learn')\n"
+    )
+
+
+def test_github_annotations_leave_out_suppressed_findings(
+    project: Callable[[str, str], Path], run: Callable[..., Result]
+) -> None:
+    project("echo.yaml", LOOPING + """
+    overrides:
+      - rule: LS301
+        target: speak
+        reason: Review queue is being rebuilt, tracked in OPS-77.
+        approved_by: ana
+        approved: 2026-11-01
+        expires: 2026-12-15
+    """)
+    result = run("check", ".", "-f", "github", "--today", TODAY, "--select", "LS301")
+    assert (result.code, result.out) == (0, "")
+
+
 def test_github_escapes_hostile_values() -> None:
     from loopscan.render.github import escape_data, escape_property
 
