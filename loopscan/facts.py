@@ -7,31 +7,56 @@ use, and every rule reads the same result.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
 from loopscan.config import Policy
+from loopscan.findings import Waypoint
 from loopscan.link import Linked
-from loopscan.loops import cyclic_generate_steps, shortest_cycle
-from loopscan.manifest import LoopDoc, Step
+from loopscan.loops import cyclic_generate_steps, shortest_cycle, successor_lists
+from loopscan.manifest import Artifact, LoopDoc, Step
 from loopscan.provenance import infer_provenance
 
 
 @dataclass(frozen=True)
 class Loop:
-    """A generate step on a cycle, with everything on cycles through it."""
+    """A generate step on a cycle, with its strongly connected component: every node that its
+    output reaches and that reaches it again."""
 
     generate: str
     nodes: tuple[str, ...]
     """The strongly connected component of the generate step, sorted."""
     gates: tuple[str, ...]
+    """The steps of the component that the policy accepts as gates."""
     caps: tuple[str, ...]
+    """The steps of the component that carry ``mixing.max_synthetic``."""
     documented_by: tuple[LoopDoc, ...]
+    """The ``loops`` entries that list the generate step in ``through``."""
+    steps: tuple[str, ...] = ()
+    """The steps of the component, sorted."""
+    pipelines: tuple[str, ...] = ()
+    """The pipelines whose nodes the component holds, sorted."""
+    ungated: bool = False
+    """Some cycle through the generate step passes no gate (LS301)."""
+    uncapped: bool = False
+    """Some cycle through the generate step passes no capping step (LS302)."""
 
     @property
     def name(self) -> str | None:
         """The name of the first ``loops`` entry that documents it."""
         return self.documented_by[0].id if self.documented_by else None
+
+
+@dataclass(frozen=True)
+class _ComponentSummary:
+    """What every loop of one strongly connected component shares."""
+
+    nodes: tuple[str, ...]
+    steps: tuple[str, ...]
+    pipelines: tuple[str, ...]
+    gates: tuple[str, ...]
+    caps: tuple[str, ...]
 
 
 class Facts:
@@ -55,40 +80,121 @@ class Facts:
         return isinstance(decl, Step) and decl.mixing is not None and decl.mixing.max_synthetic is not None
 
     @cached_property
+    def successor_lists(self) -> dict[str, list[str]]:
+        """Each node's successors, sorted: what the loop searches walk."""
+        return successor_lists(self.graph)
+
+    @cached_property
     def cyclic_generate_steps(self) -> dict[str, frozenset[str]]:
         """Each generate step on a loop, with the nodes of its strongly connected component."""
-        return cyclic_generate_steps(self.graph)
+        return cyclic_generate_steps(self.graph, adjacency=self.successor_lists)
+
+    def is_unaccepted_gate(self, node: str) -> bool:
+        """A gate step whose method the policy does not accept, so it counts as no gate."""
+        return self.graph.nodes[node]["kind"] == "gate" and not self.is_gate(node)
+
+    def declaration(self, node: str) -> Step | Artifact | None:
+        """The step or artifact declared as ``node`` (None for a node known only by URI)."""
+        decl = self.graph.nodes[node]["decl"]
+        return decl if isinstance(decl, (Step, Artifact)) else None
+
+    def waypoints(self, nodes: Iterable[str]) -> tuple[Waypoint, ...]:
+        """Each node with the place it is declared, for a witness a reviewer can follow."""
+        located = []
+        for node in nodes:
+            decl = self.declaration(node)
+            located.append(Waypoint(node, decl.location if decl is not None else None))
+        return tuple(located)
 
     @cached_property
     def loops(self) -> list[Loop]:
-        """Every loop, sorted by generate step; documented when a ``loops`` entry lists its generate step."""
+        """Every loop, sorted by generate step; documented when a ``loops`` entry lists its generate step.
+
+        Generate steps in one strongly connected component share its summary
+        (nodes, steps, gates, caps), computed once per component.
+        """
+        documenting = self._documenting_entries()
+        summaries: dict[frozenset[str], _ComponentSummary] = {}
+        loops = []
+        for node, component in sorted(self.cyclic_generate_steps.items()):
+            summary = summaries.get(component)
+            if summary is None:
+                summary = summaries[component] = self._summarise(component)
+            loops.append(Loop(
+                generate=node,
+                nodes=summary.nodes,
+                gates=summary.gates,
+                caps=summary.caps,
+                documented_by=tuple(documenting.get(node, ())),
+                steps=summary.steps,
+                pipelines=summary.pipelines,
+                ungated=node in self.ungated,
+                uncapped=node in self.uncapped,
+            ))
+        return loops
+
+    @cached_property
+    def loops_by_node(self) -> dict[str, tuple[Loop, ...]]:
+        """Each node on a loop, with the loops whose component holds it (sorted by generate step)."""
+        by_component: dict[frozenset[str], list[Loop]] = {}
+        for loop in self.loops:
+            by_component.setdefault(self.cyclic_generate_steps[loop.generate], []).append(loop)
+        found: dict[str, tuple[Loop, ...]] = {}
+        for component, loops in by_component.items():
+            shared = tuple(loops)
+            for node in component:
+                found[node] = shared
+        return found
+
+    def loops_on(self, node: str) -> tuple[Loop, ...]:
+        """The loops that ``node`` lies on: those of the strongly connected component holding it."""
+        return self.loops_by_node.get(node, ())
+
+    def witness(self, generate: str) -> list[str]:
+        """The shortest cycle through a generate step on a loop, [] when it lies on none."""
+        component = self.cyclic_generate_steps.get(generate)
+        return shortest_cycle(self.successor_lists, generate, component) if component else []
+
+    def _documenting_entries(self) -> dict[str, list[LoopDoc]]:
+        """Each step listed in some ``loops`` entry's ``through``, with those entries in file order."""
         documenting: dict[str, list[LoopDoc]] = {}
         for manifest in self.linked.manifests:
             for doc in manifest.loops.values():
-                for ref in doc.through:
-                    node = self.linked.nodes.get(ref)
+                for node in dict.fromkeys(self.linked.nodes.get(ref) for ref in doc.through):
                     if node is not None:
                         documenting.setdefault(node, []).append(doc)
-        return [
-            Loop(
-                generate=node,
-                nodes=tuple(sorted(component)),
-                gates=tuple(sorted(n for n in component if self.is_gate(n))),
-                caps=tuple(sorted(n for n in component if self.is_cap(n))),
-                documented_by=tuple(documenting.get(node, ())),
-            )
-            for node, component in sorted(self.cyclic_generate_steps.items())
-        ]
+        return documenting
+
+    def _summarise(self, component: frozenset[str]) -> _ComponentSummary:
+        nodes = tuple(sorted(component))
+        steps = tuple(node for node in nodes if isinstance(self.graph.nodes[node]["decl"], Step))
+        pipelines = {self.graph.nodes[node]["pipeline"] for node in nodes} - {None}
+        return _ComponentSummary(
+            nodes=nodes,
+            steps=steps,
+            pipelines=tuple(sorted(pipelines)),
+            gates=tuple(node for node in steps if self.is_gate(node)),
+            caps=tuple(node for node in steps if self.is_cap(node)),
+        )
 
     @cached_property
     def ungated(self) -> dict[str, list[str]]:
         """Generate steps on a cycle that passes no gate, each with its shortest such cycle."""
-        return self._witnesses(cyclic_generate_steps(self.graph, removed=self.is_gate))
+        return self._witnesses(self._cyclic_without(self.is_gate))
 
     @cached_property
     def uncapped(self) -> dict[str, list[str]]:
         """Generate steps on a cycle that passes no capping step, each with its shortest such cycle."""
-        return self._witnesses(cyclic_generate_steps(self.graph, removed=self.is_cap))
+        return self._witnesses(self._cyclic_without(self.is_cap))
+
+    def _cyclic_without(self, removed: Callable[[str], bool]) -> dict[str, frozenset[str]]:
+        """The generate steps still on a cycle once ``removed`` nodes are gone.
+
+        Such a cycle lies inside a loop's component, so only those nodes are searched.
+        """
+        on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
+        return cyclic_generate_steps(self.graph, lambda node: node not in on_loops or removed(node),
+                                     self.successor_lists)
 
     @cached_property
     def provenance(self) -> dict[str, str]:
@@ -96,4 +202,6 @@ class Facts:
         return infer_provenance(self.graph)
 
     def _witnesses(self, found: dict[str, frozenset[str]]) -> dict[str, list[str]]:
-        return {node: shortest_cycle(self.graph, node, component) for node, component in sorted(found.items())}
+        adjacency = self.successor_lists
+        return {node: shortest_cycle(adjacency, node, component) for node, component in sorted(found.items())}
+

@@ -6,27 +6,99 @@ removing the gates and asking whether g still lies on a cycle: one pass of
 strongly connected components, linear in the size of the graph. The witness
 (the shortest offending cycle) is then found by breadth-first search inside
 g's component.
+
+The searches walk plain sorted successor lists (:func:`successor_lists`),
+built once per graph: that keeps them fast on graphs of 100,000 nodes and
+makes every answer deterministic.
 """
 
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
 import networkx as nx
 
 NodePredicate = Callable[[str], bool]
+Adjacency = Mapping[str, Sequence[str]]
 
 
 def is_generate(graph: nx.DiGraph, node: str) -> bool:
     return graph.nodes[node]["kind"] == "generate"
 
 
-def cyclic_generate_steps(graph: nx.DiGraph, removed: NodePredicate | None = None) -> dict[str, frozenset[str]]:
+def successor_lists(graph: nx.DiGraph) -> dict[str, list[str]]:
+    """Each node's successors, sorted.
+
+    >>> successor_lists(nx.DiGraph([("a", "c"), ("a", "b"), ("b", "a")]))
+    {'a': ['b', 'c'], 'c': [], 'b': ['a']}
+    """
+    return {node: sorted(successors) for node, successors in graph.adjacency()}
+
+
+def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = ()) -> Iterator[list[str]]:
+    """The strongly connected components of the graph without the ``removed`` nodes.
+
+    Tarjan's algorithm, iterative (no recursion limit on long chains), linear
+    in nodes plus edges. Components come out in reverse topological order.
+
+    >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["d"], "d": ["c"]}
+    >>> [sorted(c) for c in strongly_connected_components(adjacency)]
+    [['c', 'd'], ['a', 'b']]
+    >>> [sorted(c) for c in strongly_connected_components(adjacency, removed={"b"})]
+    [['a'], ['c', 'd']]
+    """
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    on_stack: set[str] = set()
+    stack: list[str] = []
+    for root in adjacency:
+        if root in index or root in removed:
+            continue
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        work: list[tuple[str, Iterator[str]]] = [(root, iter(adjacency[root]))]
+        while work:
+            node, successors = work[-1]
+            descended = False
+            for successor in successors:
+                if successor in removed:
+                    continue
+                if successor not in index:
+                    index[successor] = low[successor] = len(index)
+                    stack.append(successor)
+                    on_stack.add(successor)
+                    work.append((successor, iter(adjacency[successor])))
+                    descended = True
+                    break
+                if successor in on_stack and index[successor] < low[node]:
+                    low[node] = index[successor]
+            if descended:
+                continue
+            work.pop()
+            if work and low[node] < low[work[-1][0]]:
+                low[work[-1][0]] = low[node]
+            if low[node] == index[node]:
+                component = []
+                while True:
+                    member = stack.pop()
+                    on_stack.discard(member)
+                    component.append(member)
+                    if member == node:
+                        break
+                yield component
+
+
+def cyclic_generate_steps(graph: nx.DiGraph, removed: NodePredicate | None = None,
+                          adjacency: Adjacency | None = None) -> dict[str, frozenset[str]]:
     """Map each generate step that lies on a cycle to its strongly connected component.
 
     With ``removed``, those nodes are taken out first, so the answer is the
-    generate steps that lie on a cycle passing none of them.
+    generate steps that lie on a cycle passing none of them. A generate step
+    alone in its component counts only with an edge to itself. Generate steps
+    of one component share one frozenset. ``adjacency`` is the graph's
+    :func:`successor_lists`, when the caller already has them.
 
     >>> g = nx.DiGraph([("gen", "out"), ("out", "gate"), ("gate", "model"), ("model", "gen")])
     >>> nx.set_node_attributes(g, "dataset", "kind"); g.nodes["gen"]["kind"] = "generate"
@@ -35,30 +107,32 @@ def cyclic_generate_steps(graph: nx.DiGraph, removed: NodePredicate | None = Non
     >>> cyclic_generate_steps(g, removed=lambda n: n == "gate")
     {}
     """
-    view = graph if removed is None else nx.subgraph_view(graph, filter_node=lambda n: not removed(n))
+    adjacency = successor_lists(graph) if adjacency is None else adjacency
+    skipped = {node for node in adjacency if removed(node)} if removed is not None else set()
     found: dict[str, frozenset[str]] = {}
-    for component in nx.strongly_connected_components(view):
+    for component in strongly_connected_components(adjacency, skipped):
         generators = [node for node in component if is_generate(graph, node)]
         if not generators:
             continue
         frozen = frozenset(component)
         for node in generators:
-            if len(component) > 1 or graph.has_edge(node, node):
+            if len(component) > 1 or node in adjacency[node]:
                 found[node] = frozen
     return found
 
 
-def shortest_cycle(graph: nx.DiGraph, start: str, within: Iterable[str]) -> list[str]:
+def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str]) -> list[str]:
     """The shortest cycle from ``start`` back to it, using only nodes in ``within``.
 
-    Breadth-first, successors in sorted order, so the answer is deterministic.
-    Returns the nodes in order, starting with ``start`` (not repeated at the end),
-    or an empty list when there is no such cycle.
+    Breadth-first over ``adjacency`` (sorted successor lists make the answer
+    deterministic: of two shortest cycles, the one first in sorted order).
+    Returns the nodes in order, starting with ``start`` (not repeated at the
+    end), or an empty list when there is no such cycle.
 
-    >>> g = nx.DiGraph([("a", "b"), ("b", "a"), ("b", "c"), ("c", "a")])
-    >>> shortest_cycle(g, "a", {"a", "b", "c"})
+    >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["a"]}
+    >>> shortest_cycle(adjacency, "a", {"a", "b", "c"})
     ['a', 'b']
-    >>> shortest_cycle(g, "a", {"a", "c"})
+    >>> shortest_cycle(adjacency, "a", {"a", "c"})
     []
     """
     allowed = within if isinstance(within, (set, frozenset)) else set(within)
@@ -66,7 +140,7 @@ def shortest_cycle(graph: nx.DiGraph, start: str, within: Iterable[str]) -> list
     queue: deque[str] = deque([start])
     while queue:
         node = queue.popleft()
-        for successor in sorted(graph.successors(node)):
+        for successor in adjacency[node]:
             if successor == start:
                 path = [node]
                 while path[-1] != start:

@@ -1,34 +1,109 @@
-"""``loopscan loops``: every loop for an architecture review, as a table or JSON."""
+"""``loopscan loops``: every loop for an architecture review, as a table or JSON.
+
+One row per loop (a generate step on a cycle): the generate step, the steps
+and pipelines on cycles through it, its gates and caps (and whether some
+cycle gets past them), and the ``loops`` entries that document it. Cells with
+several values stack them one per line, so that a loop across three
+teams' manifests stays readable in a terminal.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
+from typing import Any
 
+from loopscan.facts import Loop
 from loopscan.render.json import loop_dict
 from loopscan.rule import Project
 
+HEADER = ("GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")
+NO_LOOPS = "No loops: no generate step's output flows back into what feeds it.\n"
+
 
 def render_json(project: Project) -> str:
-    return json.dumps({"loops": [loop_dict(loop) for loop in project.facts.loops]}, indent=2) + "\n"
+    """The ``loops`` array of the JSON contract, each loop with its steps, pipelines and documenting entries."""
+    return json.dumps({"loops": [loop_entry(loop) for loop in project.facts.loops]}, indent=2,
+                      ensure_ascii=False) + "\n"
+
+
+def loop_entry(loop: Loop) -> dict[str, Any]:
+    """The contract's loop object (:func:`loopscan.render.json.loop_dict`) plus what a review needs."""
+    return {
+        **loop_dict(loop),
+        "steps": list(loop.steps),
+        "pipelines": list(loop.pipelines),
+        "ungated": loop.ungated,
+        "uncapped": loop.uncapped,
+        "documented_by": [
+            {"name": doc.id, "pipeline": doc.pipeline, "file": doc.location.file, "line": doc.location.line}
+            for doc in loop.documented_by
+        ],
+    }
 
 
 def render_table(project: Project) -> str:
+    """A table with one row per loop, and a closing line that counts them."""
     loops = project.facts.loops
     if not loops:
-        return "No loops: no generate step's output flows back into what feeds it.\n"
-    graph = project.graph
-    rows = [("LOOP", "GENERATE", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")]
-    for loop in loops:
-        pipelines = sorted({graph.nodes[n]["pipeline"] for n in loop.nodes if graph.nodes[n]["pipeline"]})
-        documented = ", ".join(f"{d.id} ({d.location.file}:{d.location.line})" for d in loop.documented_by)
-        rows.append((
-            loop.name or "-",
-            loop.generate,
-            ", ".join(pipelines),
-            ", ".join(loop.gates) or "none",
-            ", ".join(loop.caps) or "none",
-            documented or "no",
-        ))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)).rstrip() for row in rows]
-    return "\n".join(lines) + "\n"
+        return NO_LOOPS
+    rows = [[[cell] for cell in HEADER], *(loop_cells(loop) for loop in loops)]
+    return table(rows) + "\n" + summary(loops) + "\n"
+
+
+def loop_cells(loop: Loop) -> list[list[str]]:
+    """The cells of one loop's row; each cell is a list of lines."""
+    documented = [f"{doc.id} ({doc.location.file}:{doc.location.line})" for doc in loop.documented_by]
+    return [
+        [loop.generate],
+        list(loop.steps),
+        list(loop.pipelines),
+        _safeguard_cell(loop.gates, bypassed=loop.ungated, rule="LS301"),
+        _safeguard_cell(loop.caps, bypassed=loop.uncapped, rule="LS302"),
+        documented or ["no"],
+    ]
+
+
+def _safeguard_cell(steps: Sequence[str], bypassed: bool, rule: str) -> list[str]:
+    """The gates (or caps) of a loop; when some cycle gets past them, say so."""
+    if not steps:
+        return ["none"]
+    return [*steps, f"(bypassed: {rule})"] if bypassed else list(steps)
+
+
+def table(rows: list[list[list[str]]]) -> str:
+    """The first row as a header, columns padded to their widest line, rows separated by a blank line.
+
+    >>> print(table([[["A"], ["B"]], [["x", "y"], ["long"]], [["z"], ["w"]]]), end="")
+    A  B
+    -  ----
+    x  long
+    y
+    <BLANKLINE>
+    z  w
+    """
+    widths = [max(len(line) for row in rows for line in row[column]) for column in range(len(rows[0]))]
+
+    def lines_of(row: list[list[str]]) -> str:
+        lines = []
+        for index in range(max(len(cell) for cell in row)):
+            cells = [cell[index] if index < len(cell) else "" for cell in row]
+            lines.append("  ".join(text.ljust(width) for text, width in zip(cells, widths, strict=True)).rstrip())
+        return "\n".join(lines)
+
+    rule = "  ".join("-" * width for width in widths)
+    return "\n".join([lines_of(rows[0]), rule, "\n\n".join(lines_of(row) for row in rows[1:])]) + "\n"
+
+
+def summary(loops: Sequence[Loop]) -> str:
+    """``3 loops: 1 documented, 2 with an ungated cycle, 2 with an uncapped cycle.``
+
+    >>> summary([Loop("p:g", ("p:g",), (), (), (), ungated=True)])
+    '1 loop: 0 documented, 1 with an ungated cycle, 0 with an uncapped cycle.'
+    """
+    documented = sum(1 for loop in loops if loop.documented_by)
+    ungated = sum(1 for loop in loops if loop.ungated)
+    uncapped = sum(1 for loop in loops if loop.uncapped)
+    noun = "loop" if len(loops) == 1 else "loops"
+    return (f"{len(loops)} {noun}: {documented} documented, {ungated} with an ungated cycle, "
+            f"{uncapped} with an uncapped cycle.")
