@@ -57,6 +57,13 @@ class TableFormat(str, Enum):
     json = "json"
 
 
+class CatalogFormat(str, Enum):
+    """Formats of the rule catalog: a table, or Markdown with every rule's docs (docs/rules.md)."""
+
+    text = "text"
+    markdown = "markdown"
+
+
 class FailOn(str, Enum):
     error = "error"
     warning = "warning"
@@ -153,14 +160,58 @@ def loops_command(
         _emit(render_table(project), output)
 
 
+@app.command("overrides")
+def overrides_command(
+    paths: PathsArg = None,
+    expiring_within: Annotated[int | None, typer.Option(
+        "--expiring-within", min=0, metavar="DAYS",
+        help="Only overrides that expire within DAYS days, have expired, or have no expiry date.")] = None,
+    output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the review to FILE.")] = None,
+    config: ConfigOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Every override with its reason, approver, expiry and days left, soonest first (the monthly review).
+
+    Exits 1 when any override has expired.
+    """
+    from loopscan.linter import analyse
+    from loopscan.overrides import is_expired, overrides, review
+
+    loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
+    project = analyse(candidates, loaded_config, _parse_today(today))
+    unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
+    if unread:
+        typer.echo(f"loopscan: the overrides of {', '.join(unread)} are not listed: the file could not be "
+                   "used ('loopscan check' says why)", err=True)
+    reviews = review(project, expiring_within)
+    if output_format is TableFormat.json:
+        from loopscan.render.overrides import render_json
+
+        _emit(render_json(reviews, project.today), output)
+    else:
+        from loopscan.render.overrides import render_table
+
+        _emit(render_table(reviews, project.today), output)
+    raise typer.Exit(1 if any(is_expired(o, project.today) for o in overrides(project)) else 0)
+
+
 @app.command("rules")
 def rules_command(
     rules_dir: RulesDirOpt = None,
+    output_format: Annotated[CatalogFormat, typer.Option(
+        "--format", "-f", help="text: the table; markdown: every rule's docs (docs/rules.md).")] = CatalogFormat.text,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the catalog to FILE.")] = None,
 ) -> None:
-    """The rule catalog: id, name, default severity and play."""
+    """The rule catalog: id, name, default severity and play (with --format markdown, their docs too)."""
     from loopscan.registry import all_rules
 
     rules = _load_rules(all_rules, rules_dir or [])
+    if output_format is CatalogFormat.markdown:
+        from loopscan.docs import rules_markdown
+
+        _emit(rules_markdown(rules), output)
+        return
     width = max(len(r.name) for r in rules)
     typer.echo(f"{'id':<7} {'name':<{width}} {'severity':<8} play")
     for item in rules:

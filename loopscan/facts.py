@@ -12,11 +12,12 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from loopscan.config import Policy
+from loopscan.exposure import Exposure, Write, exposures, writes_into
 from loopscan.findings import Waypoint
 from loopscan.link import Linked
 from loopscan.loops import cyclic_generate_steps, shortest_cycle, successor_lists
 from loopscan.manifest import Artifact, LoopDoc, Step
-from loopscan.provenance import infer_provenance
+from loopscan.provenance import ProvenanceFlow, analyse_provenance, infer_provenance
 
 
 @dataclass(frozen=True)
@@ -205,3 +206,17 @@ class Facts:
         adjacency = self.successor_lists
         return {node: shortest_cycle(adjacency, node, component) for node, component in sorted(found.items())}
 
+    @cached_property
+    def provenance_flow(self) -> ProvenanceFlow:
+        """Inferred provenance, what flows into each artifact, and where its AI or unknown data entered."""
+        return analyse_provenance(self.graph)
+
+    @cached_property
+    def writes(self) -> dict[str, tuple[Write, ...]]:
+        """Each artifact that some step writes, directly or through an overlapping URI."""
+        return writes_into(self.graph)
+
+    @cached_property
+    def exposed_models(self) -> dict[str, Exposure]:
+        """Each model that feeds a generate step or lies on a loop, with why."""
+        return exposures(self.graph, self.cyclic_generate_steps)

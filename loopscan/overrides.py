@@ -10,7 +10,7 @@ reported by LS605 (its problems are made here, after every other rule ran).
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from loopscan.config import Policy
@@ -87,3 +87,45 @@ def apply_overrides(findings: Iterable[Finding], project: Project) -> tuple[list
         for o in in_force if id(o) not in used
     ]
     return result, unused
+
+
+@dataclass(frozen=True)
+class Review:
+    """One override as the monthly review sees it."""
+
+    override: Override
+    status: str
+    """``expired``, ``incomplete``, ``too long`` or ``in force``."""
+    days_left: int | None
+    """Days from today to the expiry date (negative once expired); None without an expiry date."""
+
+
+def review_status(override: Override, today: date, policy: Policy) -> str:
+    """Why an override is not in force (expired first, since it fails the review), or ``in force``."""
+    if is_expired(override, today):
+        return "expired"
+    if missing_fields(override):
+        return "incomplete"
+    if is_too_long(override, policy):
+        return "too long"
+    return "in force"
+
+
+def review(project: Project, expiring_within: int | None = None) -> list[Review]:
+    """Every override, soonest expiry first (those without one first of all), for the monthly review.
+
+    With ``expiring_within``, only those that expire within that many days,
+    have expired, or have no expiry date at all.
+    """
+    reviews = []
+    for override in overrides(project):
+        days_left = (override.expires - project.today).days if override.expires is not None else None
+        if expiring_within is not None and days_left is not None and days_left > expiring_within:
+            continue
+        reviews.append(Review(override, review_status(override, project.today, project.policy), days_left))
+    return sorted(reviews, key=_soonest_first)
+
+
+def _soonest_first(item: Review) -> tuple[bool, int, str, int]:
+    location = item.override.location
+    return (item.days_left is not None, item.days_left or 0, location.file, location.line)

@@ -1,0 +1,95 @@
+"""Who writes each artifact, and which models are exposed to collapse.
+
+Two facts that several rules share (frozen sets, eval sets, monitoring and
+the response drill), each found by looking one edge around a node, never by
+walking the graph:
+
+* a step writes an artifact when it names it as an output, or names an
+  artifact whose URI overlaps it (a write to either may land in the other);
+* a model is exposed when it is an input of a generate step, or lies on a
+  loop (the strongly connected component of a generate step on a cycle).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import networkx as nx
+
+from loopscan.provenance import ARTIFACT_KINDS
+
+
+@dataclass(frozen=True)
+class Write:
+    """A step writing an artifact: ``into`` is the output it names (the artifact, or one overlapping it)."""
+
+    step: str
+    into: str
+
+
+@dataclass(frozen=True)
+class Exposure:
+    """Why a model is exposed to collapse."""
+
+    feeds: tuple[str, ...]
+    """The generate steps it is an input of, sorted."""
+    loops: tuple[str, ...]
+    """The generate steps on whose loop it lies, sorted."""
+
+    @property
+    def on_loop(self) -> bool:
+        return bool(self.loops)
+
+
+def writes_into(graph: nx.DiGraph) -> dict[str, tuple[Write, ...]]:
+    """Each artifact that some step writes, with those writes (direct ones first).
+
+    >>> g = nx.DiGraph()
+    >>> g.add_edge("etl", "lake", link=False)
+    >>> g.add_edge("lake", "anchor", link=True); g.add_edge("anchor", "lake", link=True)
+    >>> writes_into(g)["anchor"]
+    (Write(step='etl', into='lake'),)
+    """
+    direct: dict[str, list[Write]] = {}
+    for step, artifact, link in graph.edges(data="link"):
+        if not link and graph.nodes[step].get("kind") not in ARTIFACT_KINDS:
+            direct.setdefault(artifact, []).append(Write(step, artifact))
+    found: dict[str, tuple[Write, ...]] = {}
+    for node in graph:
+        overlapping = [write for other, _, link in graph.in_edges(node, data="link") if link
+                       for write in direct.get(other, ())]
+        writes = sorted(direct.get(node, ()), key=_order) + sorted(overlapping, key=_order)
+        if writes:
+            found[node] = tuple(writes)
+    return found
+
+
+def _order(write: Write) -> tuple[str, str]:
+    return (write.step, write.into)
+
+
+def exposures(graph: nx.DiGraph, cyclic: Mapping[str, frozenset[str]]) -> dict[str, Exposure]:
+    """Each declared model that feeds a generate step or lies on a loop.
+
+    ``cyclic`` maps each generate step on a cycle to its strongly connected
+    component (``Facts.cyclic_generate_steps``).
+
+    >>> g = nx.DiGraph([("llm", "serve"), ("serve", "replies"), ("replies", "tune"), ("tune", "llm")])
+    >>> nx.set_node_attributes(g, {"llm": "model", "serve": "generate"}, "kind")
+    >>> exposures(g, {"serve": frozenset(g)})
+    {'llm': Exposure(feeds=('serve',), loops=('serve',))}
+    """
+    on_loops: dict[str, list[str]] = {}
+    for generate, component in sorted(cyclic.items()):
+        for node in component:
+            on_loops.setdefault(node, []).append(generate)
+    found: dict[str, Exposure] = {}
+    for node, kind in graph.nodes(data="kind"):
+        if kind != "model":
+            continue
+        feeds = tuple(sorted(s for s in graph.successors(node) if graph.nodes[s].get("kind") == "generate"))
+        loops = tuple(on_loops.get(node, ()))
+        if feeds or loops:
+            found[node] = Exposure(feeds, loops)
+    return dict(sorted(found.items()))
