@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-from loopscan.checks._select import steps
+from loopscan.checks._select import datasets, steps
 from loopscan.checks._wording import number, shown
 from loopscan.findings import Location, Problem
 from loopscan.manifest import Artifact, Step
@@ -303,13 +303,11 @@ def anchor_overwritten(project: Project) -> Iterator[Problem]:
                                   ref.location, pipeline=step.pipeline, node=step.qualified)
     anchors = {project.nodes.get(step.mixing.anchor) for step in steps(project)
                if step.mixing is not None and step.mixing.anchor is not None}
-    for manifest in project.manifests:
-        for dataset in manifest.datasets.values():
-            if dataset.retention == "replace" and (dataset.frozen or dataset.qualified in anchors):
-                what = "frozen set" if dataset.frozen else "anchor"
-                yield Problem(f"{what} '{dataset.id}' is declared retention: replace, so each run would replace "
-                              "it wholesale", dataset.at("retention"), pipeline=dataset.pipeline,
-                              node=dataset.qualified)
+    for dataset in datasets(project):
+        if dataset.retention == "replace" and (dataset.frozen or dataset.qualified in anchors):
+            what = "frozen set" if dataset.frozen else "anchor"
+            yield Problem(f"{what} '{dataset.id}' is declared retention: replace, so each run would replace "
+                          "it wholesale", dataset.at("retention"), pipeline=dataset.pipeline, node=dataset.qualified)
 
 
 @rule("LS206", "missing-ratio-log", severity="warning", play=2)
