@@ -17,7 +17,7 @@ from loopscan.findings import Waypoint
 from loopscan.link import Linked
 from loopscan.loops import cyclic_generate_steps, shortest_cycle, successor_lists
 from loopscan.manifest import Artifact, LoopDoc, Step
-from loopscan.provenance import ProvenanceFlow, analyse_provenance, infer_provenance
+from loopscan.provenance import ProvenanceFlow, analyse_provenance
 
 
 @dataclass(frozen=True)
@@ -197,10 +197,10 @@ class Facts:
         return cyclic_generate_steps(self.graph, lambda node: node not in on_loops or removed(node),
                                      self.successor_lists)
 
-    @cached_property
+    @property
     def provenance(self) -> dict[str, str]:
-        """The inferred provenance of every node."""
-        return infer_provenance(self.graph)
+        """The inferred provenance of every node (one fixpoint, shared with :attr:`provenance_flow`)."""
+        return self.provenance_flow.value
 
     def _witnesses(self, found: dict[str, frozenset[str]]) -> dict[str, list[str]]:
         adjacency = self.successor_lists
