@@ -100,12 +100,24 @@ class Facts:
         return decl if isinstance(decl, (Step, Artifact)) else None
 
     def waypoints(self, nodes: Iterable[str]) -> tuple[Waypoint, ...]:
-        """Each node with the place it is declared, for a witness a reviewer can follow."""
+        """Each node with the place it is declared, for a witness a reviewer can follow.
+
+        Each node's waypoint is made once, so long witnesses around one big loop share them.
+        """
+        made = self._waypoints
         located = []
         for node in nodes:
-            decl = self.declaration(node)
-            located.append(Waypoint(node, decl.location if decl is not None else None))
+            waypoint = made.get(node)
+            if waypoint is None:
+                decl = self.declaration(node)
+                waypoint = made[node] = Waypoint(node, decl.location if decl is not None else None)
+            located.append(waypoint)
         return tuple(located)
+
+    @cached_property
+    def _waypoints(self) -> dict[str, Waypoint]:
+        """The waypoints made so far, by node."""
+        return {}
 
     @cached_property
     def loops(self) -> list[Loop]:

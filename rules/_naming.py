@@ -15,6 +15,9 @@ from loopscan.manifest import Step
 if TYPE_CHECKING:
     from loopscan.facts import Facts, Loop
 
+NAMED_AT_MOST = 4
+"""How many steps of a witness a message names; the witness itself lists them all."""
+
 
 def shown(facts: Facts, node: str, pipeline: str | None) -> str:
     """A node as a manifest of ``pipeline`` would write it: its local id there, else its qualified id."""
@@ -31,18 +34,30 @@ def quoted(names: Sequence[str]) -> str:
     return ", ".join(f"'{name}'" for name in names)
 
 
+def brief(names: Sequence[str], total: int, noun: str) -> str:
+    """The names, quoted, and how many more of the ``total`` there are.
+
+    >>> brief(["a", "b"], 2, "steps"), brief(["a", "b"], 6, "steps")
+    ("'a', 'b'", "'a', 'b' and 4 more steps")
+    """
+    more = total - len(names)
+    return quoted(names) + (f" and {more} more {noun}" if more > 0 else "")
+
+
 def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
-    """The steps a cycle passes after its generate step (``cycle[0]``), named for a message.
+    """The steps a cycle passes after its generate step (``cycle[0]``), briefly, for a message.
 
     A cycle with no other step is a generate step that reads back its own output.
+    The whole cycle is the finding's witness; the message names only its first steps.
     """
     start = facts.declaration(cycle[0])
     pipeline = start.pipeline if start is not None else None
-    steps = [shown(facts, node, pipeline) for node in cycle[1:] if isinstance(facts.declaration(node), Step)]
+    steps = [node for node in cycle[1:] if isinstance(facts.declaration(node), Step)]
     if steps:
-        return "via " + quoted(steps)
-    artifacts = [shown(facts, node, pipeline) for node in cycle[1:]]
-    return "it reads back its own output " + quoted(artifacts)
+        named = [shown(facts, node, pipeline) for node in steps[:NAMED_AT_MOST]]
+        return "via " + brief(named, len(steps), "steps")
+    named = [shown(facts, node, pipeline) for node in cycle[1:NAMED_AT_MOST + 1]]
+    return "it reads back its own output " + brief(named, len(cycle) - 1, "nodes")
 
 
 def loop_of(facts: Facts, generate: str) -> Loop | None:
