@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import loopscan
-from tests.conftest import Result
+from tests.conftest import Result, line_of
 
 Run = Callable[..., Result]
 Project = Callable[[str, str], Path]
@@ -402,3 +402,30 @@ def test_a_selected_away_rule_still_leaves_its_file_out_of_the_analysis(project:
     data: dict[str, Any] = run("check", ".", "-f", "json", "--select", "LS00", "--ignore", "LS001").json()
     assert data["findings"] == []
     assert (data["summary"]["files"], data["summary"]["pipelines"]) == (1, 0)
+
+
+def test_text_shows_each_witness_with_file_and_line_and_prints_a_shared_one_once(
+    project: Project, run: Run
+) -> None:
+    manifest = project("echo.yaml", """
+        loopscan: 1
+        pipeline: echo
+        owner: ana
+        datasets:
+          said: {uri: "s3://echo/said/", provenance: ai}
+        models:
+          parrot: {uri: "models:/parrot"}
+        steps:
+          speak: {kind: generate, inputs: [parrot], outputs: [said]}
+          learn: {kind: train, inputs: [said], outputs: [parrot]}
+        """)
+    result = run("check", ".", "--select", "LS301", "--select", "LS302", "--no-color")
+    lines = result.out.splitlines()
+    speak, said = line_of(manifest, "speak:"), line_of(manifest, "said:")
+    assert lines[0].startswith(f"echo.yaml:{speak}:3: LS301 [error]")
+    assert lines[1:4] == [
+        "    cycle:", f"      -> echo:speak  (echo.yaml:{speak})", f"      -> echo:said  (echo.yaml:{said})",
+    ]
+    assert lines[6] == "      -> echo:speak  (back to the start)"
+    assert lines[7].startswith(f"echo.yaml:{speak}:3: LS302 [error]")
+    assert lines[8] == "    cycle: as above"

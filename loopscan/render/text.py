@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from loopscan.findings import Finding, Severity
+from loopscan.findings import Finding, Severity, Waypoint
 from loopscan.linter import Report
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
@@ -24,9 +24,14 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
     blocks: list[str] = []
     for _, group in groupby(shown, key=lambda f: f.location.file):
         lines: list[str] = []
+        previous_cycle: tuple[Waypoint, ...] = ()
         for finding in group:
             lines.append(_finding_line(finding, paint))
-            lines.extend(_witness_lines(finding))
+            if finding.problem.cycle and finding.problem.cycle == previous_cycle:
+                lines.append("    cycle: as above")
+            else:
+                lines.extend(_witness_lines(finding))
+            previous_cycle = finding.problem.cycle
         blocks.append("\n".join(lines))
     summary = _summary(report)
     if quiet and not shown:
