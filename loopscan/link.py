@@ -1,9 +1,10 @@
 """Link manifests into one project graph, resolving every reference on the way.
 
 Nodes are steps and artifacts, named ``pipeline:id``; an artifact known only
-by URI is named by its URI. Edges run input -> step -> output, and artifacts
-whose URIs overlap (see :mod:`loopscan.uris`) are linked both ways, because a
-write to either may be read through the other.
+by URI is named by its URI. Edges run input -> step -> output, and from each
+artifact a step writes to every artifact whose URI overlaps it (see
+:mod:`loopscan.uris`), because what is written there may be read through the
+other.
 
 Node attributes: ``kind`` (a step kind, or ``dataset``/``model``/``uri``),
 ``pipeline`` (None for URI nodes) and ``decl`` (the :class:`Step` or
@@ -207,17 +208,29 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
 
 
 def _link_uris(graph: nx.DiGraph) -> None:
-    """Add both-way ``link`` edges between artifacts whose URIs overlap."""
+    """Add a ``link`` edge from each artifact a step writes to every artifact whose URI overlaps it.
+
+    Only written artifacts get outgoing links: a write to W feeds a reader of
+    R when W and R overlap, and an artifact nothing writes has no data of its
+    own to pass on. This also keeps two sibling datasets from being joined
+    through a common prefix that only ever is read (``s3://lake/a/`` and
+    ``s3://lake/b/`` through ``s3://lake/``).
+    """
     by_uri: dict[str, list[str]] = defaultdict(list)
     for node, attributes in graph.nodes(data=True):
         decl = attributes["decl"]
         uri = decl.uri if isinstance(decl, Artifact) else (node if attributes["kind"] == "uri" else None)
         if uri is not None:
             by_uri[uri].append(node)
+    written = {node for nodes in by_uri.values() for node in nodes
+               if any(not graph.edges[writer, node]["link"] for writer in graph.predecessors(node))}
     pairs = [(uri, uri) for uri, nodes in by_uri.items() if len(nodes) > 1]
     for first, second in (*pairs, *overlapping_pairs(by_uri)):
         for a in by_uri[first]:
             for b in by_uri[second]:
-                if a != b:
+                if a == b:
+                    continue
+                if a in written:
                     graph.add_edge(a, b, link=True)
+                if b in written:
                     graph.add_edge(b, a, link=True)

@@ -297,7 +297,40 @@ def test_a_writer_feeds_a_reader_exactly_when_their_uris_overlap(
     assert nx.has_path(graph, "generator:generate", "trainer:train") is feeds
     if feeds:
         assert graph.edges["generator:drafts", "trainer:corpus"]["link"] is True
-        assert graph.edges["trainer:corpus", "generator:drafts"]["link"] is True
+        # Nothing writes the reader's corpus, so it has no data to pass back.
+        assert not graph.has_edge("trainer:corpus", "generator:drafts")
+
+
+def test_siblings_under_a_prefix_that_is_only_read_are_not_joined_through_it(project: Project) -> None:
+    project("gen.yaml", """
+        loopscan: 1
+        pipeline: gen
+        datasets:
+          drafts: {uri: "s3://lake/a/", provenance: ai}
+        models:
+          writer: {uri: "models:/writer"}
+        steps:
+          generate: {kind: generate, inputs: [writer], outputs: [drafts]}
+        """)
+    project("etl.yaml", """
+        loopscan: 1
+        pipeline: etl
+        datasets:
+          lake: {uri: "s3://lake/", provenance: mixed}
+        steps:
+          index: {kind: transform, inputs: [lake]}
+        """)
+    project("trainer.yaml", """
+        loopscan: 1
+        pipeline: trainer
+        datasets:
+          curated: {uri: "s3://lake/b/", provenance: human}
+        steps:
+          train: {kind: train, inputs: [curated], outputs: ["models:/writer"]}
+        """)
+    graph = graph_of_folder()
+    assert nx.has_path(graph, "gen:generate", "etl:index")  # the prefix's reader sees the drafts
+    assert not nx.has_path(graph, "gen:generate", "trainer:train")  # s3://lake/b/ never holds them
 
 
 def test_a_step_may_read_another_pipeline_s_artifact_by_its_uri(project: Project) -> None:
