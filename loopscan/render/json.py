@@ -38,6 +38,14 @@ def loop_dict(loop: Loop) -> dict[str, Any]:
         "gates": list(loop.gates),
         "caps": list(loop.caps),
         "documented": bool(loop.documented_by),
+        "steps": list(loop.steps),
+        "pipelines": list(loop.pipelines),
+        "ungated": loop.ungated,
+        "uncapped": loop.uncapped,
+        "documented_by": [
+            {"name": doc.id, "pipeline": doc.pipeline, "file": doc.location.file, "line": doc.location.line}
+            for doc in loop.documented_by
+        ],
     }
 
 

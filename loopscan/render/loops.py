@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 from collections.abc import Sequence
-from typing import Any
 
 from loopscan.facts import Loop
 from loopscan.render.json import loop_dict
@@ -23,23 +22,8 @@ NO_LOOPS = "No loops: no generate step's output flows back into what feeds it.\n
 
 def render_json(project: Project) -> str:
     """The ``loops`` array of the JSON contract, each loop with its steps, pipelines and documenting entries."""
-    return json.dumps({"loops": [loop_entry(loop) for loop in project.facts.loops]}, indent=2,
+    return json.dumps({"loops": [loop_dict(loop) for loop in project.facts.loops]}, indent=2,
                       ensure_ascii=False) + "\n"
-
-
-def loop_entry(loop: Loop) -> dict[str, Any]:
-    """The contract's loop object (:func:`loopscan.render.json.loop_dict`) plus what a review needs."""
-    return {
-        **loop_dict(loop),
-        "steps": list(loop.steps),
-        "pipelines": list(loop.pipelines),
-        "ungated": loop.ungated,
-        "uncapped": loop.uncapped,
-        "documented_by": [
-            {"name": doc.id, "pipeline": doc.pipeline, "file": doc.location.file, "line": doc.location.line}
-            for doc in loop.documented_by
-        ],
-    }
 
 
 def render_table(project: Project) -> str:
