@@ -9,10 +9,14 @@ import pkgutil
 import pytest
 
 import loopscan
+import loopscan.rules
 
-MODULES = sorted(
-    info.name for info in pkgutil.walk_packages(loopscan.__path__, prefix="loopscan.")
-)
+# loopscan.rules ships from the top-level rules/ folder, outside loopscan/'s own path.
+MODULES = sorted({
+    info.name
+    for package in (loopscan, loopscan.rules)
+    for info in pkgutil.walk_packages(package.__path__, prefix=f"{package.__name__}.")
+})
 
 
 @pytest.mark.parametrize("name", MODULES)
