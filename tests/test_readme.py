@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shlex
 from collections.abc import Callable
 from pathlib import Path
+
+import pytest
 
 from tests.conftest import REPO, Result, line_of
 
@@ -55,3 +58,30 @@ def test_the_readme_configuration_is_a_valid_config(
     result = run("check", "-f", "json")
     assert result.code == 0, result.err
     assert result.json()["summary"]["files"] == 1  # `paths: [pipelines/]` was used
+
+
+def _console_blocks() -> list[tuple[str, str]]:
+    """Each ```console block of the README: its `$ command` and the output pasted under it."""
+    blocks = []
+    for body in re.findall(r"```console\n(.*?)```", README, re.DOTALL):
+        first, _, output = body.partition("\n")
+        assert first.startswith("$ loopscan "), first
+        blocks.append((first[2:], output))
+    return blocks
+
+
+@pytest.mark.parametrize("command, pasted", _console_blocks(), ids=lambda value: value[:60])
+def test_pasted_output_is_what_the_command_prints(
+    command: str, pasted: str, run: Callable[..., Result], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(REPO)
+    result = run(*shlex.split(command)[1:])
+    assert result.out == pasted
+
+
+def test_the_readme_manifest_is_valid(project: Callable[[str, str], Path], run: Callable[..., Result]) -> None:
+    text = _block_after("## The manifest", "yaml")
+    project("support.yaml", text)
+    result = run("check", "support.yaml", "-f", "json", "--select", "LS00")
+    assert result.json()["findings"] == []
+    assert result.json()["summary"]["pipelines"] == 1

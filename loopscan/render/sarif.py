@@ -19,7 +19,6 @@ from loopscan.linter import Report
 from loopscan.rule import Rule
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
-INFORMATION_URI = "https://github.com/loopscan/loopscan"
 FINGERPRINT_KEY = "loopscanFinding/v1"
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
@@ -32,7 +31,6 @@ def render(report: Report) -> str:
                 "name": "loopscan",
                 "version": report.version,
                 "semanticVersion": report.version,
-                "informationUri": INFORMATION_URI,
                 "rules": [_descriptor(rule) for rule in report.rules],
             }
         },
