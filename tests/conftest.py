@@ -60,6 +60,56 @@ def project(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Callabl
     yield write
 
 
+Run = Callable[..., Result]
+Write = Callable[[str, str], Path]
+
+ECHO_LOOP = """
+    loopscan: 1
+    pipeline: echo
+    owner: ana
+    datasets:
+      said:
+        uri: s3://echo/said/
+        provenance: ai
+    models:
+      parrot:
+        uri: models:/parrot
+    steps:
+      speak:
+        kind: generate
+        inputs: [parrot]
+        outputs: [said]
+      learn:
+        kind: train
+        inputs: [said]
+        outputs: [parrot]
+    """
+"""The smallest loop: a model trained, ungated and uncapped, on what it generated."""
+
+
+def rule_findings(run: Run, rule: str) -> list[dict[str, Any]]:
+    """The findings of one rule when the whole temporary project is checked (as JSON, on TODAY)."""
+    result = run("check", ".", "-f", "json", "--today", TODAY)
+    assert result.code in (0, 1), result.err
+    return [f for f in result.json()["findings"] if f["rule"] == rule]
+
+
+def where(found: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:
+    """(file, line, node) of each finding."""
+    return [(f["file"], f["line"], f["node"]) for f in found]
+
+
+def assert_usage_error(result: Result, *words: str) -> None:
+    """Exit 2 with exactly one line on stderr that holds ``words``, nothing on stdout, no traceback."""
+    assert result.code == 2, (result.out, result.err)
+    assert result.out == ""
+    lines = result.err.splitlines()
+    assert len(lines) == 1, result.err
+    assert "Traceback" not in result.err
+    for word in words:
+        assert word in lines[0], (word, lines[0])
+
+
 def line_of(path: Path | str, needle: str) -> int:
     """The 1-based line of the first line of ``path`` that contains ``needle``."""
     for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), start=1):

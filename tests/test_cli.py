@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 import loopscan
-from tests.conftest import Result, line_of
+from tests.conftest import Result, assert_usage_error, line_of
 
 Run = Callable[..., Result]
 Project = Callable[[str, str], Path]
@@ -73,15 +73,6 @@ def json_check(run: Run, *args: str) -> Result:
     return run("check", *args, "-f", "json", "--select", "LS00")
 
 
-def assert_usage_error(result: Result, *words: str) -> None:
-    """Exit 2 with exactly one line on stderr that holds ``words``, nothing on stdout, no traceback."""
-    assert result.code == 2, (result.out, result.err)
-    assert result.out == ""
-    lines = result.err.splitlines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 # Exit codes and usage errors ---------------------------------------------------------

@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import Result
+from tests.conftest import Result, assert_usage_error
 
 Run = Callable[..., Result]
 Project = Callable[[str, str], Path]
@@ -40,15 +40,6 @@ def rules_found(result: Result) -> list[tuple[str, str, str]]:
     return [(f["rule"], f["severity"], f["file"]) for f in result.json()["findings"]]
 
 
-def assert_usage_error(result: Result, *words: str) -> None:
-    """Exit 2 with exactly one line on stderr that holds ``words``, nothing on stdout, no traceback."""
-    assert result.code == 2, (result.out, result.err)
-    assert result.out == ""
-    lines = result.err.splitlines()
-    assert len(lines) == 1, result.err
-    assert "Traceback" not in result.err
-    for word in words:
-        assert word in lines[0], (word, lines[0])
 
 
 # Where the config comes from -------------------------------------------------

@@ -9,31 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO, TODAY, Result, line_of
+from tests.conftest import ECHO_LOOP, REPO, TODAY, Result, line_of
 
 SARIF_SCHEMA = REPO.parent / "shared" / "specs" / "sarif" / "sarif-schema-2.1.0.json"
 
-LOOPING = """
-    loopscan: 1
-    pipeline: echo
-    owner: ana
-    datasets:
-      said:
-        uri: s3://echo/said/
-        provenance: ai
-    models:
-      parrot:
-        uri: models:/parrot
-    steps:
-      speak:
-        kind: generate
-        inputs: [parrot]
-        outputs: [said]
-      learn:
-        kind: train
-        inputs: [said]
-        outputs: [parrot]
-    """
 
 
 def _sarif(run: Callable[..., Result], *paths: str) -> dict:
@@ -49,7 +28,7 @@ def test_sarif_validates_against_the_official_schema(
 
     if not SARIF_SCHEMA.is_file():
         pytest.fail(f"the official SARIF schema is expected at {SARIF_SCHEMA}")
-    project("echo.yaml", LOOPING)
+    project("echo.yaml", ECHO_LOOP)
     project("broken.yaml", "loopscan: 1\npipeline: [\n")
     document = _sarif(run, ".")
     schema = json.loads(SARIF_SCHEMA.read_text(encoding="utf-8"))
@@ -61,7 +40,7 @@ def test_sarif_validates_against_the_official_schema(
 def test_sarif_has_what_github_code_scanning_needs(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    manifest = project("echo.yaml", LOOPING)
+    manifest = project("echo.yaml", ECHO_LOOP)
     sarif_run = _sarif(run, ".")["runs"][0]
     rules = {rule["id"]: rule for rule in sarif_run["tool"]["driver"]["rules"]}
     ungated = rules["LS301"]
@@ -86,7 +65,7 @@ def test_sarif_has_what_github_code_scanning_needs(
 
 
 def test_fingerprints_survive_lines_shifting(project: Callable[[str, str], Path], run: Callable[..., Result]) -> None:
-    manifest = project("echo.yaml", LOOPING)
+    manifest = project("echo.yaml", ECHO_LOOP)
 
     def prints() -> dict[str, str]:
         results = _sarif(run, ".")["runs"][0]["results"]
@@ -102,7 +81,7 @@ def test_fingerprints_survive_lines_shifting(project: Callable[[str, str], Path]
 def test_overridden_findings_are_sarif_suppressions(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    project("echo.yaml", LOOPING + """
+    project("echo.yaml", ECHO_LOOP + """
     overrides:
       - rule: LS301
         target: speak
@@ -121,7 +100,7 @@ def test_overridden_findings_are_sarif_suppressions(
 
 
 def test_github_annotations_golden(project: Callable[[str, str], Path], run: Callable[..., Result]) -> None:
-    project("echo.yaml", LOOPING)
+    project("echo.yaml", ECHO_LOOP)
     result = run("check", ".", "-f", "github", "--today", TODAY, "--select", "LS30", "--select", "LS502")
     assert result.code == 1
     assert result.out == (
@@ -139,7 +118,7 @@ def test_github_annotations_golden(project: Callable[[str, str], Path], run: Cal
 def test_github_annotations_leave_out_suppressed_findings(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    project("echo.yaml", LOOPING + """
+    project("echo.yaml", ECHO_LOOP + """
     overrides:
       - rule: LS301
         target: speak
@@ -162,7 +141,7 @@ def test_github_escapes_hostile_values() -> None:
 def test_junit_parses_and_fails_per_rule_and_node(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    project("echo.yaml", LOOPING)
+    project("echo.yaml", ECHO_LOOP)
     result = run("check", ".", "-f", "junit", "--today", TODAY, "--select", "LS3")
     assert result.code == 1
     suites = ET.fromstring(result.out)

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, Result, line_of
+from tests.conftest import TODAY, Result, line_of, where
 from tests.test_monitoring import MONITORING, ROLLBACK, assistant
 
 Run = Callable[..., Result]
@@ -25,8 +25,6 @@ def findings(run: Run, rule: str) -> list[dict[str, Any]]:
     return [f for f in check(run).json()["findings"] if f["rule"] == rule]
 
 
-def where(found: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:
-    return [(f["file"], f["line"], f["node"]) for f in found]
 
 
 # ---- a complete loop ------------------------------------------------------------------------

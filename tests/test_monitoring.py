@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import TODAY, Result, line_of
+from tests.conftest import TODAY, Result, line_of, where
 
 Run = Callable[..., Result]
 Write = Callable[[str, str], Path]
@@ -76,8 +76,6 @@ def findings(run: Run, rule: str) -> list[dict[str, Any]]:
     return [f for f in check(run) if f["rule"] == rule]
 
 
-def where(found: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:
-    return [(f["file"], f["line"], f["node"]) for f in found]
 
 
 def test_the_complete_loop_reports_nothing(project: Write, run: Run) -> None:

@@ -11,29 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import REPO
-
-LOOPING = """
-    loopscan: 1
-    pipeline: echo
-    owner: ana
-    datasets:
-      said:
-        uri: s3://echo/said/
-        provenance: ai
-    models:
-      parrot:
-        uri: models:/parrot
-    steps:
-      speak:
-        kind: generate
-        inputs: [parrot]
-        outputs: [said]
-      learn:
-        kind: train
-        inputs: [said]
-        outputs: [parrot]
-    """
+from tests.conftest import ECHO_LOOP, REPO
 
 FIXED = """
     loopscan: 1
@@ -123,7 +101,7 @@ def test_hook_fails_on_a_loop_and_passes_once_it_is_safeguarded(repository: Path
 
     manifest = repository / "pipelines" / "echo.yaml"
     manifest.parent.mkdir()
-    manifest.write_text(textwrap.dedent(LOOPING).lstrip(), encoding="utf-8")
+    manifest.write_text(textwrap.dedent(ECHO_LOOP).lstrip(), encoding="utf-8")
     (repository / "notes.txt").write_text("not yaml\n", encoding="utf-8")
     _git(repository, "add", ".")
     _git(repository, "commit", "-qm", "echo pipeline")

@@ -4,27 +4,19 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import networkx as nx
 
 from loopscan.manifest import Step
 from loopscan.provenance import analyse_provenance
-from tests.conftest import TODAY, Result, line_of
+from tests.conftest import TODAY, Result, line_of, rule_findings, where
 
 Run = Callable[..., Result]
 Write = Callable[[str, str], Path]
 
 
-def findings(run: Run, rule: str) -> list[dict[str, Any]]:
-    """The findings of one rule when the whole temporary project is checked."""
-    result = run("check", ".", "-f", "json", "--today", TODAY)
-    assert result.code in (0, 1), result.err
-    return [f for f in result.json()["findings"] if f["rule"] == rule]
 
 
-def where(found: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:
-    return [(f["file"], f["line"], f["node"]) for f in found]
 
 
 # ---- the fixpoint ---------------------------------------------------------------------------
@@ -91,12 +83,12 @@ MISSING = """
 
 def test_ls101_reports_a_dataset_without_provenance(project: Write, run: Run) -> None:
     path = project("notes.yaml", MISSING)
-    assert where(findings(run, "LS101")) == [("notes.yaml", line_of(path, "drafts:"), "notes:drafts")]
+    assert where(rule_findings(run, "LS101")) == [("notes.yaml", line_of(path, "drafts:"), "notes:drafts")]
 
 
 def test_ls101_passes_tagged_datasets(project: Write, run: Run) -> None:
     project("notes.yaml", MISSING.replace("uri: s3://notes/drafts/", "uri: s3://notes/drafts/\n    provenance: ai"))
-    assert findings(run, "LS101") == []
+    assert rule_findings(run, "LS101") == []
 
 
 # ---- LS102 and LS104 ------------------------------------------------------------------------
@@ -130,7 +122,7 @@ CRAWL = """
 
 def test_ls102_reports_unknown_data_reaching_a_train_step(project: Write, run: Run) -> None:
     path = project("news.yaml", CRAWL)
-    found = findings(run, "LS102")
+    found = rule_findings(run, "LS102")
     assert where(found) == [("news.yaml", line_of(path, "pretrain:"), "news:pretrain")]
     assert "'crawl-text'" in found[0]["message"] and "ingest step 'crawl'" in found[0]["message"]
     assert "'base'" not in found[0]["message"]  # a base model is not data
@@ -139,8 +131,8 @@ def test_ls102_reports_unknown_data_reaching_a_train_step(project: Write, run: R
 def test_ls102_passes_when_the_ingest_runs_a_classifier(project: Write, run: Run) -> None:
     project("news.yaml", CRAWL.replace("source: https://seeds.example.net/news.txt",
                                        "source: https://seeds.example.net/news.txt\n    classifier: detector-v2"))
-    assert findings(run, "LS102") == []
-    assert findings(run, "LS104") == []
+    assert rule_findings(run, "LS102") == []
+    assert rule_findings(run, "LS104") == []
 
 
 def test_ls102_passes_when_a_classifier_gate_is_on_the_way(project: Write, run: Run) -> None:
@@ -149,16 +141,16 @@ def test_ls102_passes_when_a_classifier_gate_is_on_the_way(project: Write, run: 
         kind: gate
         method: classifier""")
     project("news.yaml", gated)
-    found = findings(run, "LS102")
+    found = rule_findings(run, "LS102")
     assert "'crawl-text' (declared 'unknown')" in found[0]["message"]  # the classifier's output keeps its label
     project("news.yaml", gated.replace('crawl-text: {uri: "s3://crawl/text/", provenance: unknown}',
                                        'crawl-text: {uri: "s3://crawl/text/", provenance: mixed}'))
-    assert findings(run, "LS102") == []
+    assert rule_findings(run, "LS102") == []
 
 
 def test_ls104_reports_an_ingest_without_classifier(project: Write, run: Run) -> None:
     path = project("news.yaml", CRAWL)
-    found = findings(run, "LS104")
+    found = rule_findings(run, "LS104")
     assert where(found) == [("news.yaml", line_of(path, "crawl:"), "news:crawl")]
     assert found[0]["severity"] == "warning"
 
@@ -210,7 +202,7 @@ RELABEL = """
 def test_ls103_follows_ai_output_through_three_transforms_across_two_manifests(project: Write, run: Run) -> None:
     project("distill.yaml", GENERATOR)
     path = project("student.yaml", RELABEL.replace("{label}", "human"))
-    found = findings(run, "LS103")
+    found = rule_findings(run, "LS103")
     assert where(found) == [("student.yaml", line_of(path, "provenance: human"), "student:corpus")]
     message = found[0]["message"]
     assert "generate step 'distill:answer'" in message
@@ -221,7 +213,7 @@ def test_ls103_follows_ai_output_through_three_transforms_across_two_manifests(p
 def test_ls103_accepts_mixed_for_ai_inflow(project: Write, run: Run) -> None:
     project("distill.yaml", GENERATOR)
     project("student.yaml", RELABEL.replace("{label}", "mixed"))
-    assert findings(run, "LS103") == []
+    assert rule_findings(run, "LS103") == []
 
 
 def test_ls103_passes_human_data_that_only_human_data_flows_into(project: Write, run: Run) -> None:
@@ -238,7 +230,7 @@ def test_ls103_passes_human_data_that_only_human_data_flows_into(project: Write,
             inputs: [written]
             outputs: [formatted]
         """)
-    assert findings(run, "LS103") == []
+    assert rule_findings(run, "LS103") == []
 
 
 def test_ls103_passes_human_data_a_model_transforms(project: Write, run: Run) -> None:
@@ -258,13 +250,13 @@ def test_ls103_passes_human_data_a_model_transforms(project: Write, run: Run) ->
             inputs: [embedder, articles]
             outputs: [index]
         """)
-    assert findings(run, "LS103") == []
+    assert rule_findings(run, "LS103") == []
 
 
 def test_ls103_reports_unclassified_ingested_data_declared_human(project: Write, run: Run) -> None:
     path = project("news.yaml", CRAWL.replace("crawl-raw: {uri: \"s3://crawl/raw/\", provenance: unknown}",
                                               "crawl-raw: {uri: \"s3://crawl/raw/\", provenance: human}"))
-    found = findings(run, "LS103")
+    found = rule_findings(run, "LS103")
     assert where(found) == [("news.yaml", line_of(path, "crawl-raw: {"), "news:crawl-raw")]
     assert "unknown provenance from ingest step 'crawl'" in found[0]["message"]
 
@@ -278,7 +270,7 @@ def test_ls103_sees_generated_data_inside_a_prefix_declared_human(project: Write
         datasets:
           everything: {uri: "gs://distill/", provenance: human}
         """)
-    found = findings(run, "LS103")
+    found = rule_findings(run, "LS103")
     assert where(found) == [("lake.yaml", line_of(path, "everything:"), "lake:everything")]
     assert "generate step 'distill:answer'" in found[0]["message"]
 

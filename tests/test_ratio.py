@@ -5,25 +5,18 @@ from __future__ import annotations
 from collections.abc import Callable
 from fractions import Fraction
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from loopscan.mixing import over, portion, synthetic_share
-from tests.conftest import TODAY, Result, line_of
+from tests.conftest import Result, line_of, rule_findings, where
 
 Run = Callable[..., Result]
 Write = Callable[[str, str], Path]
 
 
-def findings(run: Run, rule: str) -> list[dict[str, Any]]:
-    result = run("check", ".", "-f", "json", "--today", TODAY)
-    assert result.code in (0, 1), result.err
-    return [f for f in result.json()["findings"] if f["rule"] == rule]
 
 
-def where(found: list[dict[str, Any]]) -> list[tuple[str, int, str | None]]:
-    return [(f["file"], f["line"], f["node"]) for f in found]
 
 
 def training(inputs: str, mixing: str, datasets: str = "") -> str:
@@ -86,33 +79,33 @@ def test_each_provenance_weighs_its_synthetic_part(provenance: str, fraction: fl
 def test_ls203_passes_a_mix_exactly_at_its_cap(project: Write, run: Run) -> None:
     project("tune.yaml", training(
         "[{ref: generated, share: 0.1}, {ref: more-generated, share: 0.2}, {ref: anchor, share: 0.7}]", COMPLETE))
-    assert findings(run, "LS203") == []
+    assert rule_findings(run, "LS203") == []
 
 
 def test_ls203_reports_a_mix_just_above_its_cap(project: Write, run: Run) -> None:
     path = project("tune.yaml", training(
         "[{ref: generated, share: 0.1}, {ref: more-generated, share: 0.201}, {ref: anchor, share: 0.699}]",
         COMPLETE))
-    found = findings(run, "LS203")
+    found = rule_findings(run, "LS203")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
     assert "0.301 synthetic" in found[0]["message"] and "its cap 0.3" in found[0]["message"]
 
 
 def test_ls203_counts_mixed_data_of_unknown_fraction_as_synthetic(project: Write, run: Run) -> None:
     project("tune.yaml", training("[{ref: chats, share: 0.4}, {ref: anchor, share: 0.6}]", COMPLETE))
-    found = findings(run, "LS203")
+    found = rule_findings(run, "LS203")
     assert len(found) == 1 and "0.4 synthetic" in found[0]["message"]
 
 
 def test_ls203_uses_a_declared_synthetic_fraction(project: Write, run: Run) -> None:
     project("tune.yaml", training("[{ref: measured, share: 0.6}, {ref: anchor, share: 0.4}]", COMPLETE))
-    assert findings(run, "LS203") == []  # 0.6 x 0.5 = 0.3, at the cap
+    assert rule_findings(run, "LS203") == []  # 0.6 x 0.5 = 0.3, at the cap
 
 
 def test_ls203_holds_an_uncapped_train_step_to_the_policy_ceiling(project: Write, run: Run) -> None:
     path = project("tune.yaml", training("[{ref: generated, share: 0.5}, {ref: anchor, share: 0.5}]",
                                          "{anchor: anchor, log: mlflow://tune/ratio}"))
-    found = findings(run, "LS203")
+    found = rule_findings(run, "LS203")
     assert where(found) == [("tune.yaml", line_of(path, "finetune:"), "tune:finetune")]
     assert "the policy ceiling 0.3" in found[0]["message"]
 
@@ -121,25 +114,25 @@ def test_ls203_holds_an_uncapped_train_step_to_the_policy_ceiling(project: Write
 
 def test_ls201_reports_a_train_step_without_a_cap(project: Write, run: Run) -> None:
     path = project("tune.yaml", training("[generated, anchor]", "{anchor: anchor, log: mlflow://tune/ratio}"))
-    assert where(findings(run, "LS201")) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
+    assert where(rule_findings(run, "LS201")) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
 
 
 def test_ls201_and_ls206_point_at_the_step_when_there_is_no_mixing_block(project: Write, run: Run) -> None:
     path = project("tune.yaml", training("[generated, anchor]", COMPLETE).replace(f"mixing: {COMPLETE}", ""))
     expected = [("tune.yaml", line_of(path, "finetune:"), "tune:finetune")]
-    assert where(findings(run, "LS201")) == expected
-    assert where(findings(run, "LS206")) == expected
+    assert where(rule_findings(run, "LS201")) == expected
+    assert where(rule_findings(run, "LS206")) == expected
 
 
 def test_ls201_ls202_ls206_pass_a_complete_mixing_block(project: Write, run: Run) -> None:
     project("tune.yaml", training("[generated, anchor]", COMPLETE))
-    assert findings(run, "LS201") == findings(run, "LS202") == findings(run, "LS206") == []
+    assert rule_findings(run, "LS201") == rule_findings(run, "LS202") == rule_findings(run, "LS206") == []
 
 
 def test_ls202_reports_a_cap_above_the_policy_ceiling(project: Write, run: Run) -> None:
     path = project("tune.yaml", training(
         "[generated, anchor]", "{max_synthetic: 0.31, anchor: anchor, log: mlflow://tune/ratio}"))
-    found = findings(run, "LS202")
+    found = rule_findings(run, "LS202")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
     assert "0.31" in found[0]["message"] and "0.3" in found[0]["message"]
 
@@ -148,12 +141,12 @@ def test_ls202_reads_the_ceiling_from_the_config(project: Write, run: Run) -> No
     project("loopscan.yaml", "policy: {max_synthetic: 0.4}\n")
     project("tune.yaml", training("[generated, anchor]",
                                   "{max_synthetic: 0.35, anchor: anchor, log: mlflow://tune/ratio}"))
-    assert findings(run, "LS202") == []
+    assert rule_findings(run, "LS202") == []
 
 
 def test_ls206_reports_a_missing_ratio_log(project: Write, run: Run) -> None:
     path = project("tune.yaml", training("[generated, anchor]", "{max_synthetic: 0.3, anchor: anchor}"))
-    found = findings(run, "LS206")
+    found = rule_findings(run, "LS206")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
     assert found[0]["severity"] == "warning"
 
@@ -162,12 +155,12 @@ def test_ls206_reports_a_missing_ratio_log(project: Write, run: Run) -> None:
 
 def test_ls204_reports_a_train_step_without_a_frozen_human_input(project: Write, run: Run) -> None:
     path = project("tune.yaml", training("[generated, notes]", "{max_synthetic: 0.3, log: mlflow://tune/ratio}"))
-    assert where(findings(run, "LS204")) == [("tune.yaml", line_of(path, "finetune:"), "tune:finetune")]
+    assert where(rule_findings(run, "LS204")) == [("tune.yaml", line_of(path, "finetune:"), "tune:finetune")]
 
 
 def test_ls204_accepts_a_frozen_human_input_that_mixing_does_not_name(project: Write, run: Run) -> None:
     project("tune.yaml", training("[generated, anchor]", "{max_synthetic: 0.3, log: mlflow://tune/ratio}"))
-    assert findings(run, "LS204") == []
+    assert rule_findings(run, "LS204") == []
 
 
 @pytest.mark.parametrize(("anchor", "inputs", "fault"), [
@@ -178,7 +171,7 @@ def test_ls204_reports_a_named_anchor_that_cannot_anchor(
     project: Write, run: Run, anchor: str, inputs: str, fault: str
 ) -> None:
     path = project("tune.yaml", training(inputs, f"{{max_synthetic: 0.3, anchor: {anchor}, log: mlflow://t/r}}"))
-    found = findings(run, "LS204")
+    found = rule_findings(run, "LS204")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
     assert fault in found[0]["message"]
 
@@ -186,7 +179,7 @@ def test_ls204_reports_a_named_anchor_that_cannot_anchor(
 def test_ls204_reports_a_frozen_anchor_that_ai_data_is_written_into(project: Write, run: Run) -> None:
     text = with_refresh(training("[generated, anchor]", COMPLETE), "generated", "anchor")
     path = project("tune.yaml", text)
-    found = findings(run, "LS204")
+    found = rule_findings(run, "LS204")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
     assert "is of 'mixed' provenance, not human" in found[0]["message"]
 
@@ -197,7 +190,7 @@ def test_ls204_reports_a_frozen_anchor_that_ai_data_is_written_into(project: Wri
 def test_ls205_reports_a_step_that_writes_a_frozen_set(project: Write, run: Run) -> None:
     text = with_refresh(training("[generated, anchor]", COMPLETE), "notes", "anchor")
     path = project("tune.yaml", text)
-    found = findings(run, "LS205")
+    found = rule_findings(run, "LS205")
     assert where(found) == [("tune.yaml", line_of(path, "outputs: [anchor]"), "tune:refresh")]
     assert "writes frozen set 'anchor'" in found[0]["message"]
 
@@ -206,7 +199,7 @@ def test_ls205_reports_a_write_through_an_overlapping_uri(project: Write, run: R
     everything = '  everything: {uri: "s3://anchor/", provenance: human}'
     text = with_refresh(training("[generated, anchor]", COMPLETE, datasets=everything), "notes", "everything")
     path = project("tune.yaml", text)
-    found = findings(run, "LS205")
+    found = rule_findings(run, "LS205")
     assert where(found) == [("tune.yaml", line_of(path, "outputs: [everything]"), "tune:refresh")]
     assert "'everything' overlaps it" in found[0]["message"]
 
@@ -216,9 +209,9 @@ def test_ls205_reports_an_anchor_declared_replace(project: Write, run: Run) -> N
         'anchor: {uri: "s3://anchor/v1/", provenance: human, frozen: true}',
         'anchor: {uri: "s3://anchor/v1/", provenance: human, frozen: true, retention: replace}')
     path = project("tune.yaml", text)
-    assert where(findings(run, "LS205")) == [("tune.yaml", line_of(path, "retention: replace"), "tune:anchor")]
+    assert where(rule_findings(run, "LS205")) == [("tune.yaml", line_of(path, "retention: replace"), "tune:anchor")]
 
 
 def test_ls205_passes_an_anchor_nobody_writes(project: Write, run: Run) -> None:
     project("tune.yaml", training("[generated, anchor]", COMPLETE))
-    assert findings(run, "LS205") == []
+    assert rule_findings(run, "LS205") == []
