@@ -15,8 +15,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-import networkx as nx
-
+from loopscan.graph import GraphLike
 from loopscan.provenance import ARTIFACT_KINDS
 
 
@@ -42,9 +41,10 @@ class Exposure:
         return bool(self.loops)
 
 
-def writes_into(graph: nx.DiGraph) -> dict[str, tuple[Write, ...]]:
+def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
     """Each artifact that some step writes, with those writes (direct ones first).
 
+    >>> import networkx as nx
     >>> g = nx.DiGraph()
     >>> g.add_edge("etl", "lake", link=False)
     >>> g.add_edge("lake", "anchor", link=True); g.add_edge("anchor", "lake", link=True)
@@ -52,12 +52,15 @@ def writes_into(graph: nx.DiGraph) -> dict[str, tuple[Write, ...]]:
     (Write(step='etl', into='lake'),)
     """
     direct: dict[str, list[Write]] = {}
-    for step, artifact, link in graph.edges(data="link"):
-        if not link and graph.nodes[step].get("kind") not in ARTIFACT_KINDS:
-            direct.setdefault(artifact, []).append(Write(step, artifact))
+    for step, successors in graph.succ.items():
+        if graph.nodes[step].get("kind") in ARTIFACT_KINDS:
+            continue
+        for artifact, edge in successors.items():
+            if not edge.get("link"):
+                direct.setdefault(artifact, []).append(Write(step, artifact))
     found: dict[str, tuple[Write, ...]] = {}
     for node in graph:
-        overlapping = [write for other, _, link in graph.in_edges(node, data="link") if link
+        overlapping = [write for other, edge in graph.pred[node].items() if edge.get("link")
                        for write in direct.get(other, ())]
         writes = sorted(direct.get(node, ()), key=_order) + sorted(overlapping, key=_order)
         if writes:
@@ -69,12 +72,13 @@ def _order(write: Write) -> tuple[str, str]:
     return (write.step, write.into)
 
 
-def exposures(graph: nx.DiGraph, cyclic: Mapping[str, frozenset[str]]) -> dict[str, Exposure]:
+def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[str, Exposure]:
     """Each declared model that feeds a generate step or lies on a loop.
 
     ``cyclic`` maps each generate step on a cycle to its strongly connected
     component (``Facts.cyclic_generate_steps``).
 
+    >>> import networkx as nx
     >>> g = nx.DiGraph([("llm", "serve"), ("serve", "replies"), ("replies", "tune"), ("tune", "llm")])
     >>> nx.set_node_attributes(g, {"llm": "model", "serve": "generate"}, "kind")
     >>> exposures(g, {"serve": frozenset(g)})
@@ -85,10 +89,10 @@ def exposures(graph: nx.DiGraph, cyclic: Mapping[str, frozenset[str]]) -> dict[s
         for node in component:
             on_loops.setdefault(node, []).append(generate)
     found: dict[str, Exposure] = {}
-    for node, kind in graph.nodes(data="kind"):
-        if kind != "model":
+    for node, attributes in graph.nodes.items():
+        if attributes.get("kind") != "model":
             continue
-        feeds = tuple(sorted(s for s in graph.successors(node) if graph.nodes[s].get("kind") == "generate"))
+        feeds = tuple(sorted(s for s in graph.succ[node] if graph.nodes[s].get("kind") == "generate"))
         loops = tuple(on_loops.get(node, ()))
         if feeds or loops:
             found[node] = Exposure(feeds, loops)

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import TYPE_CHECKING
 
 from loopscan.config import Policy
 from loopscan.exposure import Exposure, Write, exposures, writes_into
@@ -18,6 +19,9 @@ from loopscan.link import Linked
 from loopscan.loops import cyclic_generate_steps, shortest_cycle, successor_lists
 from loopscan.manifest import Artifact, LoopDoc, Step
 from loopscan.provenance import ProvenanceFlow, analyse_provenance
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass(frozen=True)
@@ -65,38 +69,43 @@ class Facts:
 
     def __init__(self, linked: Linked, policy: Policy) -> None:
         self.linked = linked
-        self.graph = linked.graph
+        self.dataflow = linked.dataflow
         self.policy = policy
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The linked graph as a ``networkx.DiGraph`` (made on first use; the facts walk :attr:`dataflow`)."""
+        return self.linked.graph
 
     def is_gate(self, node: str) -> bool:
         """A gate step whose method the policy accepts (a gate with no method is ``other``)."""
-        attributes = self.graph.nodes[node]
+        attributes = self.dataflow.nodes[node]
         decl = attributes["decl"]
         return (attributes["kind"] == "gate" and isinstance(decl, Step)
                 and (decl.method or "other") in self.policy.gate_methods)
 
     def is_cap(self, node: str) -> bool:
         """A step that caps the synthetic share of what it produces."""
-        decl = self.graph.nodes[node]["decl"]
+        decl = self.dataflow.nodes[node]["decl"]
         return isinstance(decl, Step) and decl.mixing is not None and decl.mixing.max_synthetic is not None
 
     @cached_property
     def successor_lists(self) -> dict[str, list[str]]:
         """Each node's successors, sorted: what the loop searches walk."""
-        return successor_lists(self.graph)
+        return successor_lists(self.dataflow)
 
     @cached_property
     def cyclic_generate_steps(self) -> dict[str, frozenset[str]]:
         """Each generate step on a loop, with the nodes of its strongly connected component."""
-        return cyclic_generate_steps(self.graph, adjacency=self.successor_lists)
+        return cyclic_generate_steps(self.dataflow, adjacency=self.successor_lists)
 
     def is_unaccepted_gate(self, node: str) -> bool:
         """A gate step whose method the policy does not accept, so it counts as no gate."""
-        return self.graph.nodes[node]["kind"] == "gate" and not self.is_gate(node)
+        return self.dataflow.nodes[node]["kind"] == "gate" and not self.is_gate(node)
 
     def declaration(self, node: str) -> Step | Artifact | None:
         """The step or artifact declared as ``node`` (None for a node known only by URI)."""
-        decl = self.graph.nodes[node]["decl"]
+        decl = self.dataflow.nodes[node]["decl"]
         return decl if isinstance(decl, (Step, Artifact)) else None
 
     def waypoints(self, nodes: Iterable[str]) -> tuple[Waypoint, ...]:
@@ -180,8 +189,8 @@ class Facts:
 
     def _summarise(self, component: frozenset[str]) -> _ComponentSummary:
         nodes = tuple(sorted(component))
-        steps = tuple(node for node in nodes if isinstance(self.graph.nodes[node]["decl"], Step))
-        pipelines = {self.graph.nodes[node]["pipeline"] for node in nodes} - {None}
+        steps = tuple(node for node in nodes if isinstance(self.dataflow.nodes[node]["decl"], Step))
+        pipelines = {self.dataflow.nodes[node]["pipeline"] for node in nodes} - {None}
         return _ComponentSummary(
             nodes=nodes,
             steps=steps,
@@ -206,7 +215,7 @@ class Facts:
         Such a cycle lies inside a loop's component, so only those nodes are searched.
         """
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
-        return cyclic_generate_steps(self.graph, lambda node: node not in on_loops or removed(node),
+        return cyclic_generate_steps(self.dataflow, lambda node: node not in on_loops or removed(node),
                                      self.successor_lists)
 
     @property
@@ -221,14 +230,14 @@ class Facts:
     @cached_property
     def provenance_flow(self) -> ProvenanceFlow:
         """Inferred provenance, what flows into each artifact, and where its AI or unknown data entered."""
-        return analyse_provenance(self.graph)
+        return analyse_provenance(self.dataflow)
 
     @cached_property
     def writes(self) -> dict[str, tuple[Write, ...]]:
         """Each artifact that some step writes, directly or through an overlapping URI."""
-        return writes_into(self.graph)
+        return writes_into(self.dataflow)
 
     @cached_property
     def exposed_models(self) -> dict[str, Exposure]:
         """Each model that feeds a generate step or lies on a loop, with why."""
-        return exposures(self.graph, self.cyclic_generate_steps)
+        return exposures(self.dataflow, self.cyclic_generate_steps)

@@ -18,13 +18,17 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from difflib import get_close_matches
-
-import networkx as nx
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 from loopscan.findings import Location, Problem
+from loopscan.graph import DataFlow
 from loopscan.manifest import Artifact, Manifest, Ref, Step
 from loopscan.uris import overlapping_pairs
 from loopscan.yamlsource import LoadProblem
+
+if TYPE_CHECKING:
+    import networkx as nx
 
 
 @dataclass
@@ -32,10 +36,16 @@ class Linked:
     """The linked project: the graph, and what linking found wrong."""
 
     manifests: list[Manifest]
-    graph: nx.DiGraph
+    dataflow: DataFlow
+    """The graph as plain dicts, which the analyses walk; complete once :func:`link` returns."""
     nodes: dict[Ref, str] = field(default_factory=dict)
     """Every reference that names a graph node, mapped to that node's id."""
     problems: list[LoadProblem] = field(default_factory=list)
+
+    @cached_property
+    def graph(self) -> nx.DiGraph:
+        """The same graph as a ``networkx.DiGraph``, made on first use (a scan itself never needs it)."""
+        return self.dataflow.to_networkx()
 
 
 def link(manifests: Iterable[Manifest]) -> Linked:
@@ -52,7 +62,7 @@ def link(manifests: Iterable[Manifest]) -> Linked:
     >>> sorted(linked.graph.edges)
     [('p:d', 'p:s'), ('p:s', 'models:/m')]
     """
-    linked = Linked([], nx.DiGraph())
+    linked = Linked([], DataFlow())
     by_name: dict[str, Manifest] = {}
     for manifest in sorted(manifests, key=lambda m: (m.file, m.document.start.line)):
         first = by_name.get(manifest.pipeline)
@@ -72,7 +82,7 @@ def link(manifests: Iterable[Manifest]) -> Linked:
             for ref in step.outputs:
                 _connect(linked, manifest, ref, declared_uri, step, into_step=False)
         _check_other_references(linked, manifest, by_name, declared_uri)
-    _link_uris(linked.graph)
+    _link_uris(linked.dataflow)
     return linked
 
 
@@ -81,7 +91,7 @@ def _problem(rule: str, message: str, location: Location, manifest: Manifest, no
 
 
 def _add_declarations(linked: Linked) -> None:
-    graph = linked.graph
+    graph = linked.dataflow
     for manifest in linked.manifests:
         declared: dict[str, str] = {}
         for kind, items in (("dataset", manifest.datasets), ("model", manifest.models), ("step", manifest.steps)):
@@ -119,12 +129,13 @@ def _connect(linked: Linked, manifest: Manifest, ref: Ref, declared_uri: dict[st
     if node is None:
         return
     linked.nodes[ref] = node
-    if node not in linked.graph:
-        linked.graph.add_node(node, kind="uri", pipeline=None, decl=None)
+    graph = linked.dataflow
+    if node not in graph:
+        graph.add_node(node, kind="uri", pipeline=None, decl=None)
     if into_step:
-        linked.graph.add_edge(node, step.qualified, link=False)
+        graph.add_edge(node, step.qualified, link=False)
     else:
-        linked.graph.add_edge(step.qualified, node, link=False)
+        graph.add_edge(step.qualified, node, link=False)
 
 
 def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
@@ -145,7 +156,7 @@ def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
     for artifact in manifest.artifacts.values():
         if artifact.uri == ref.text:
             return artifact.qualified
-    qualified = linked.graph.nodes.get(ref.text)
+    qualified = linked.dataflow.nodes.get(ref.text)
     if qualified is not None and qualified["kind"] in ("dataset", "model"):
         return ref.text
     declared = declared_uri.get(ref.text)
@@ -175,7 +186,8 @@ def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[st
         if target is None or target.text in by_name or _loop_named(linked, target.text):
             continue
         node = f"{manifest.pipeline}:{target.text}" if not target.is_uri else target.text
-        if node in linked.graph and linked.graph.nodes[node]["pipeline"] is not None:
+        attributes = linked.dataflow.nodes.get(node)
+        if attributes is not None and attributes["pipeline"] is not None:
             linked.nodes[target] = node
             continue
         loop_names = [name for other in linked.manifests for name in other.loops]
@@ -188,7 +200,7 @@ def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[st
 def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
     """A step named in a ``loops`` entry: a local id or ``pipeline:step``."""
     node = ref.text if ref.is_uri else f"{manifest.pipeline}:{ref.text}"
-    attributes = linked.graph.nodes.get(node)
+    attributes = linked.dataflow.nodes.get(node)
     if attributes is not None and isinstance(attributes["decl"], Step):
         return node
     hint = _did_you_mean(ref.text, manifest.steps)
@@ -207,7 +219,7 @@ def _did_you_mean(word: str, choices: Iterable[str]) -> str:
     return f" (did you mean {close[0]!r}?)" if close else ""
 
 
-def _link_uris(graph: nx.DiGraph) -> None:
+def _link_uris(graph: DataFlow) -> None:
     """Add a ``link`` edge from each artifact a step writes to every artifact whose URI overlaps it.
 
     Only written artifacts get outgoing links: a write to W feeds a reader of
@@ -217,13 +229,13 @@ def _link_uris(graph: nx.DiGraph) -> None:
     ``s3://lake/b/`` through ``s3://lake/``).
     """
     by_uri: dict[str, list[str]] = defaultdict(list)
-    for node, attributes in graph.nodes(data=True):
+    for node, attributes in graph.nodes.items():
         decl = attributes["decl"]
         uri = decl.uri if isinstance(decl, Artifact) else (node if attributes["kind"] == "uri" else None)
         if uri is not None:
             by_uri[uri].append(node)
     written = {node for nodes in by_uri.values() for node in nodes
-               if any(not graph.edges[writer, node]["link"] for writer in graph.predecessors(node))}
+               if any(not edge["link"] for edge in graph.pred[node].values())}
     pairs = [(uri, uri) for uri, nodes in by_uri.items() if len(nodes) > 1]
     for first, second in (*pairs, *overlapping_pairs(by_uri)):
         for a in by_uri[first]:

@@ -52,7 +52,7 @@ def analyse(candidates: list[Candidate], config: Config, today: date) -> Project
     linked = link(loaded.manifests)
     project = Project(
         manifests=linked.manifests,
-        graph=linked.graph,
+        dataflow=linked.dataflow,
         nodes=linked.nodes,
         facts=Facts(linked, config.policy),
         policy=config.policy,
@@ -85,7 +85,7 @@ def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: d
         version=__version__,
         files=project.files,
         pipelines=len(project.manifests),
-        nodes=project.graph.number_of_nodes(),
+        nodes=project.dataflow.number_of_nodes(),
         findings=check(project, rules, config),
         loops=project.facts.loops,
         rules=rules,

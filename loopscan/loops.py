@@ -17,23 +17,24 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-import networkx as nx
+from loopscan.graph import GraphLike
 
 NodePredicate = Callable[[str], bool]
 Adjacency = Mapping[str, Sequence[str]]
 
 
-def is_generate(graph: nx.DiGraph, node: str) -> bool:
+def is_generate(graph: GraphLike, node: str) -> bool:
     return graph.nodes[node]["kind"] == "generate"
 
 
-def successor_lists(graph: nx.DiGraph) -> dict[str, list[str]]:
+def successor_lists(graph: GraphLike) -> dict[str, list[str]]:
     """Each node's successors, sorted.
 
+    >>> import networkx as nx
     >>> successor_lists(nx.DiGraph([("a", "c"), ("a", "b"), ("b", "a")]))
     {'a': ['b', 'c'], 'c': [], 'b': ['a']}
     """
-    return {node: sorted(successors) for node, successors in graph.adjacency()}
+    return {node: sorted(successors) for node, successors in graph.succ.items()}
 
 
 def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = ()) -> Iterator[list[str]]:
@@ -90,7 +91,7 @@ def strongly_connected_components(adjacency: Adjacency, removed: Collection[str]
                 yield component
 
 
-def cyclic_generate_steps(graph: nx.DiGraph, removed: NodePredicate | None = None,
+def cyclic_generate_steps(graph: GraphLike, removed: NodePredicate | None = None,
                           adjacency: Adjacency | None = None) -> dict[str, frozenset[str]]:
     """Map each generate step that lies on a cycle to its strongly connected component.
 
@@ -100,6 +101,7 @@ def cyclic_generate_steps(graph: nx.DiGraph, removed: NodePredicate | None = Non
     of one component share one frozenset. ``adjacency`` is the graph's
     :func:`successor_lists`, when the caller already has them.
 
+    >>> import networkx as nx
     >>> g = nx.DiGraph([("gen", "out"), ("out", "gate"), ("gate", "model"), ("model", "gen")])
     >>> nx.set_node_attributes(g, "dataset", "kind"); g.nodes["gen"]["kind"] = "generate"
     >>> sorted(cyclic_generate_steps(g)["gen"])

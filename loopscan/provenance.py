@@ -32,8 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 
-import networkx as nx
-
+from loopscan.graph import GraphLike
 from loopscan.manifest import Artifact, Step
 
 _RANK = {"human": 1, "ai": 1, "mixed": 2, "unknown": 3}
@@ -107,9 +106,10 @@ class ProvenanceFlow:
         return self.unknown_trace.trail(node)
 
 
-def infer_provenance(graph: nx.DiGraph) -> dict[str, str]:
+def infer_provenance(graph: GraphLike) -> dict[str, str]:
     """The inferred provenance of every node (for a step: of what it outputs).
 
+    >>> import networkx as nx
     >>> g = nx.DiGraph([("m", "gen"), ("gen", "out"), ("out", "clean"), ("clean", "final")])
     >>> nx.set_node_attributes(g, {"gen": "generate", "clean": "transform"}, "kind")
     >>> nx.set_node_attributes(g, None, "decl")
@@ -119,9 +119,10 @@ def infer_provenance(graph: nx.DiGraph) -> dict[str, str]:
     return analyse_provenance(graph).value
 
 
-def analyse_provenance(graph: nx.DiGraph) -> ProvenanceFlow:
+def analyse_provenance(graph: GraphLike) -> ProvenanceFlow:
     """Run the fixpoint, then trace where AI data and data of unknown provenance entered.
 
+    >>> import networkx as nx
     >>> g = nx.DiGraph([("gen", "raw"), ("raw", "clean"), ("clean", "corpus")])
     >>> nx.set_node_attributes(g, {"gen": "generate", "clean": "transform"}, "kind")
     >>> nx.set_node_attributes(g, {"raw": "dataset", "corpus": "dataset"}, "kind")
@@ -130,7 +131,7 @@ def analyse_provenance(graph: nx.DiGraph) -> ProvenanceFlow:
     >>> flow.inflow["corpus"], flow.ai_source("corpus")
     ('ai', ('gen', 'raw', 'clean', 'corpus'))
     """
-    own = {node: _declared(attributes) for node, attributes in graph.nodes(data=True)
+    own = {node: _declared(attributes) for node, attributes in graph.nodes.items()
            if attributes.get("kind") in ARTIFACT_KINDS}
     written: dict[str, str | None] = {}
     overlapping: dict[str, str | None] = {}
@@ -161,7 +162,7 @@ def _declared(attributes: dict[str, object]) -> str | None:
     return decl.provenance if isinstance(decl, Artifact) else None
 
 
-def _settle(graph: nx.DiGraph, own: dict[str, str | None], written: dict[str, str | None],
+def _settle(graph: GraphLike, own: dict[str, str | None], written: dict[str, str | None],
             overlapping: dict[str, str | None], value: dict[str, str | None], start: Iterable[str]) -> None:
     """The worklist: recompute a node when what flows into it rose, until nothing changes.
 
@@ -186,7 +187,7 @@ def _settle(graph: nx.DiGraph, own: dict[str, str | None], written: dict[str, st
                     queue.append(successor)
 
 
-def _carried(graph: nx.DiGraph, node: str, link: bool, value: dict[str, str | None],
+def _carried(graph: GraphLike, node: str, link: bool, value: dict[str, str | None],
              written: dict[str, str | None]) -> str | None:
     """What flows out of ``node`` over one edge.
 
@@ -220,12 +221,12 @@ def _has_classifier(decl: object) -> bool:
     return isinstance(decl, Step) and bool(decl.classifier)
 
 
-def _steps(graph: nx.DiGraph, kind: str) -> list[str]:
+def _steps(graph: GraphLike, kind: str) -> list[str]:
     """The steps of one kind, sorted (so that the traces are deterministic)."""
-    return sorted(node for node, attributes in graph.nodes(data=True) if attributes.get("kind") == kind)
+    return sorted(node for node, attributes in graph.nodes.items() if attributes.get("kind") == kind)
 
 
-def _ai_sources(graph: nx.DiGraph, own: dict[str, str | None]) -> list[list[_State]]:
+def _ai_sources(graph: GraphLike, own: dict[str, str | None]) -> list[list[_State]]:
     """Generate steps; then datasets declared ``ai`` or ``mixed``, and ingests with a classifier."""
     generators = [(node, True) for node in _steps(graph, "generate")]
     labelled = [(node, False) for node in own if own[node] in ("ai", "mixed")]
@@ -233,14 +234,14 @@ def _ai_sources(graph: nx.DiGraph, own: dict[str, str | None]) -> list[list[_Sta
     return [generators, sorted(labelled + ingests)]
 
 
-def _unknown_sources(graph: nx.DiGraph, own: dict[str, str | None]) -> list[list[_State]]:
+def _unknown_sources(graph: GraphLike, own: dict[str, str | None]) -> list[list[_State]]:
     """Ingests with no classifier; then artifacts of unknown provenance by label or for want of one."""
     ingests = [(node, True) for node in _steps(graph, "ingest") if not _has_classifier(graph.nodes[node].get("decl"))]
     labelled = [(node, False) for node in sorted(own) if own[node] == "unknown"]
     return [ingests, labelled]
 
 
-def _trace(graph: nx.DiGraph, tiers: list[list[_State]], carries: Callable[[str, bool], bool]) -> Trace:
+def _trace(graph: GraphLike, tiers: list[list[_State]], carries: Callable[[str, bool], bool]) -> Trace:
     """Breadth-first from each tier of sources in turn; each node remembers the first source to reach it.
 
     ``carries(node, link)`` says whether the traced kind of data flows out of
@@ -261,7 +262,7 @@ def _trace(graph: nx.DiGraph, tiers: list[list[_State]], carries: Callable[[str,
             state = queue.popleft()
             node, was_written = state
             for successor in sorted(graph.succ[node]):
-                link = bool(graph.edges[node, successor].get("link"))
+                link = bool(graph.succ[node][successor].get("link"))
                 if (link and not was_written) or not carries(node, link):
                     continue
                 if graph.nodes[successor].get("kind") == "generate":  # it starts AI data afresh

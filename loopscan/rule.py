@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING
 
 from loopscan.config import Policy
 from loopscan.findings import Problem, Severity
+from loopscan.graph import DataFlow
 from loopscan.manifest import Manifest, Ref
 from loopscan.yamlsource import LoadProblem
 
@@ -58,7 +59,8 @@ class Project:
     """What every rule reads: the linked manifests, the graph and the facts about it."""
 
     manifests: list[Manifest]
-    graph: nx.DiGraph
+    dataflow: DataFlow
+    """The linked graph as plain dicts: ``dataflow.nodes[node]`` holds ``kind``, ``pipeline`` and ``decl``."""
     nodes: dict[Ref, str]
     """Each reference that names a graph node (inputs, outputs, anchors, eval sets, loop steps)."""
     facts: Facts
@@ -69,6 +71,11 @@ class Project:
     """Every file read as a manifest, or reported because it could not be read."""
     passed_over: list[tuple[str, str]] = field(default_factory=list)
     """YAML files that are not manifests, with the reason."""
+
+    @property
+    def graph(self) -> nx.DiGraph:
+        """The linked graph as a ``networkx.DiGraph`` (made on first use; the built-in rules read :attr:`dataflow`)."""
+        return self.facts.linked.graph
 
 
 CheckFunction = Callable[[Project], Iterable[Problem]]

@@ -1,6 +1,8 @@
 """Validate data against the schemas loopscan ships (manifests: LS002; the config).
 
-Each validator is compiled once and reused for every file. Each error is
+Each validator is compiled once and reused for every file: a valid document
+is recognised by the predicates of :mod:`loopscan.validity`, and jsonschema
+(imported only then) describes the errors of one that is not. Each error is
 reported at the node it is about: an unknown key at the key, a wrong value at
 the value, a missing field at the mapping that lacks it.
 """
@@ -56,6 +58,10 @@ def schema_errors(name: str, data: Any) -> list[SchemaError]:
     >>> [e.detail for e in schema_errors(CONFIG_SCHEMA, {"ignor": []})]
     ["unknown key 'ignor' (did you mean 'ignore'?)"]
     """
+    from loopscan.validity import is_valid
+
+    if is_valid(name, data):  # the compiled fast path: jsonschema is asked only to describe errors
+        return []
     return [_described(error) for error in _leaf_errors(_validator(name).iter_errors(data))]
 
 

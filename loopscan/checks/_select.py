@@ -29,7 +29,7 @@ def datasets(project: Project) -> Iterator[Artifact]:
 def exposed_models(project: Project, on_loop_only: bool = False) -> Iterator[tuple[Artifact, Exposure]]:
     """Each declared model that feeds a generate step or lies on a loop (only the latter with ``on_loop_only``)."""
     for node, exposure in project.facts.exposed_models.items():
-        model = project.graph.nodes[node]["decl"]
+        model = project.dataflow.nodes[node]["decl"]
         if isinstance(model, Artifact) and (exposure.on_loop or not on_loop_only):
             yield model, exposure
 

@@ -169,7 +169,7 @@ def bad_eval_set(project: Project) -> Iterator[Problem]:
         if node is None:  # LS004 reports the reference
             continue
         name = shown(node, model.pipeline)
-        decl = project.graph.nodes[node]["decl"]
+        decl = project.dataflow.nodes[node]["decl"]
         if not (isinstance(decl, Artifact) and decl.frozen):
             yield Problem(f"eval set '{name}' of model '{model.id}' is not frozen",
                           monitoring.eval_set.location, pipeline=model.pipeline, node=model.qualified)

@@ -108,7 +108,7 @@ def unknown_into_training(project: Project) -> Iterator[Problem]:
     training step, or train without that input.
     """
     flow = project.facts.provenance_flow
-    graph = project.graph
+    graph = project.dataflow
     for step in steps(project, "train"):
         unknown = [node for node in dict.fromkeys(project.nodes.get(ref) for ref in step.inputs)
                    if node is not None and _is_data(graph.nodes[node]["kind"], node)
@@ -130,7 +130,7 @@ def _why_unknown(project: Project, flow: ProvenanceFlow, node: str, pipeline: st
     """An unknown input and where its unknown data entered: an ingest step, a tag, or the lack of one."""
     trail = flow.unknown_source(node)
     source = trail[0] if trail else node
-    decl = project.graph.nodes[source]["decl"]
+    decl = project.dataflow.nodes[source]["decl"]
     if isinstance(decl, Step):
         why = f"ingest step '{shown(source, pipeline)}' has no classifier"
     elif isinstance(decl, Artifact) and decl.provenance == "unknown":
@@ -211,7 +211,7 @@ def _what_flows_in(project: Project, flow: ProvenanceFlow, dataset: Artifact) ->
     if not trail:  # cannot happen while the traces cover every source; say what is known
         return f"'{flow.inflow[dataset.qualified]}' data flows into it"
     source, *between, _ = trail
-    attributes = project.graph.nodes[source]
+    attributes = project.dataflow.nodes[source]
     kind = attributes["kind"]
     if kind == "generate":
         origin = f"AI output of generate step '{shown(source, pipeline)}'"
@@ -220,7 +220,7 @@ def _what_flows_in(project: Project, flow: ProvenanceFlow, dataset: Artifact) ->
     else:
         label = getattr(attributes["decl"], "provenance", None) or "unknown"
         origin = f"data declared '{label}' in '{shown(source, pipeline)}'"
-    steps = [node for node in between if project.graph.nodes[node]["kind"] not in ("dataset", "model", "uri")]
+    steps = [node for node in between if project.dataflow.nodes[node]["kind"] not in ("dataset", "model", "uri")]
     through = f" through {quoted(steps, pipeline)}" if steps else ""
     return f"{origin} flows into it{through}"
 

@@ -22,7 +22,7 @@ def _mixing_place(step: Step) -> Location:
 
 
 def _artifact(project: Project, node: str) -> Artifact | None:
-    decl = project.graph.nodes[node]["decl"]
+    decl = project.dataflow.nodes[node]["decl"]
     return decl if isinstance(decl, Artifact) else None
 
 
@@ -295,7 +295,7 @@ def anchor_overwritten(project: Project) -> Iterator[Problem]:
         if frozen is None or not frozen.frozen:
             continue
         for write in writes:
-            step = project.graph.nodes[write.step]["decl"]
+            step = project.dataflow.nodes[write.step]["decl"]
             via = "" if write.into == node else f" (its output '{shown(write.into, step.pipeline)}' overlaps it)"
             for ref in step.outputs:
                 if project.nodes.get(ref) == write.into:
