@@ -160,6 +160,85 @@ def loops_command(
         _emit(render_table(project), output)
 
 
+class GraphFormat(str, Enum):
+    """Formats of the diagram: DOT source, SVG or PNG laid out by Graphviz's dot, Mermaid."""
+
+    dot = "dot"
+    svg = "svg"
+    png = "png"
+    mermaid = "mermaid"
+
+
+@app.command("graph")
+def graph_command(
+    paths: PathsArg = None,
+    output_format: Annotated[GraphFormat, typer.Option(
+        "--format", "-f", help="dot, svg or png (these two need Graphviz's dot program), or mermaid.",
+    )] = GraphFormat.dot,
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the diagram to FILE.")] = None,
+    markdown: Annotated[bool, typer.Option("--md", help="Wrap Mermaid in a ```mermaid block for Markdown.")] = False,
+    pipeline: Annotated[str | None, typer.Option(
+        "--pipeline", metavar="NAME", help="Draw one pipeline and its direct neighbours in other pipelines.")] = None,
+    loops_only: Annotated[bool, typer.Option("--loops-only", help="Draw only the nodes on loops.")] = False,
+    config: ConfigOpt = None,
+) -> None:
+    """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red."""
+    from loopscan.diagram import UnknownPipeline, build_diagram
+    from loopscan.linter import analyse
+
+    if markdown and output_format is not GraphFormat.mermaid:
+        raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
+    if output_format is GraphFormat.png and output is None and sys.stdout.isatty():
+        raise UserError("a PNG is binary: write it to a file with -o FILE")
+    loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
+    project = analyse(candidates, loaded_config, date.today())
+    try:
+        diagram = build_diagram(project, pipeline=pipeline, loops_only=loops_only)
+    except UnknownPipeline as err:
+        raise UserError(str(err)) from None
+    unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
+    if unread:
+        typer.echo(f"loopscan: not drawn: {', '.join(unread)} could not be used ('loopscan check' says why)",
+                   err=True)
+    if output_format is GraphFormat.mermaid:
+        from loopscan.render.mermaid import render as render_mermaid
+
+        _emit(render_mermaid(diagram, markdown=markdown), output)
+        return
+    if output_format is GraphFormat.dot:
+        from loopscan.render.dot import render as render_dot
+
+        _emit(render_dot(diagram), output)
+        return
+    from loopscan.render.dot import GraphvizMissing, render_image
+
+    try:
+        image = render_image(diagram, output_format.value)
+    except GraphvizMissing as err:
+        raise UserError(str(err)) from None
+    if output_format is GraphFormat.svg:
+        _emit(image.decode("utf-8"), output)
+    else:
+        _emit_binary(image, output)
+
+
+def _emit_binary(data: bytes, output: Path | None) -> None:
+    """Write bytes (a PNG) to stdout, or to ``output`` through a temporary file and a rename."""
+    if output is None:
+        sys.stdout.flush()
+        sys.stdout.buffer.write(data)
+        sys.stdout.buffer.flush()
+        return
+    folder = output.parent if str(output.parent) else Path(".")
+    try:
+        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
+        os.replace(temporary, output)
+    except OSError as err:
+        raise UserError(f"cannot write '{output}': {err.strerror or err}") from None
+
+
 @app.command("overrides")
 def overrides_command(
     paths: PathsArg = None,
