@@ -2,10 +2,19 @@
 
 Each step is a plain function of the previous one's result; nothing here
 prints or formats (renderers do that).
+
+A run builds one large structure that lives until the report is made: the
+documents, manifests, graph and facts. Python's cyclic garbage collector
+would walk all of it again and again while it grows and find nothing to free
+(a quarter of the time of a scan of 100,000 nodes), so it is paused for the
+run; reference counting still frees everything the run lets go of.
 """
 
 from __future__ import annotations
 
+import gc
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -46,10 +55,28 @@ class Report:
         return counts
 
 
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector inside the block, and restore its state after it.
+
+    >>> with collector_paused():
+    ...     gc.isenabled()
+    False
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def analyse(candidates: list[Candidate], config: Config, today: date) -> Project:
     """Load, link and analyse: the project every rule reads."""
-    loaded = load_files(candidates)
-    linked = link(loaded.manifests)
+    with collector_paused():
+        loaded = load_files(candidates)
+        linked = link(loaded.manifests)
     project = Project(
         manifests=linked.manifests,
         dataflow=linked.dataflow,
@@ -80,15 +107,16 @@ def check(project: Project, rules: list[Rule], config: Config) -> list[Finding]:
 
 def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: date) -> Report:
     """One whole run, from the files to the report."""
-    project = analyse(candidates, config, today)
-    return Report(
-        version=__version__,
-        files=project.files,
-        pipelines=len(project.manifests),
-        nodes=project.dataflow.number_of_nodes(),
-        findings=check(project, rules, config),
-        loops=project.facts.loops,
-        rules=rules,
-        passed_over=project.passed_over,
-        project=project,
-    )
+    with collector_paused():
+        project = analyse(candidates, config, today)
+        return Report(
+            version=__version__,
+            files=project.files,
+            pipelines=len(project.manifests),
+            nodes=project.dataflow.number_of_nodes(),
+            findings=check(project, rules, config),
+            loops=project.facts.loops,
+            rules=rules,
+            passed_over=project.passed_over,
+            project=project,
+        )
