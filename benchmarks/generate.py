@@ -51,6 +51,8 @@ class Pipeline:
     team: int
     sources: int
     defects: set[str] = field(default_factory=set)
+    ring: bool = False
+    """Part of one ring through every pipeline (the stress case) instead of blocks of ten."""
 
     @property
     def name(self) -> str:
@@ -71,8 +73,13 @@ class Pipeline:
         return f"models:/{self.name}-model"
 
 
-def plan(pipelines: int, seed: int = 7) -> list[Pipeline]:
+def plan(pipelines: int, seed: int = 7, ring: bool = False) -> list[Pipeline]:
     """Decide each pipeline's size and defects; deterministic for a seed.
+
+    With ``ring``, pipeline ``i`` reads what ``i - 1`` publishes and pipeline 0
+    reads the last one: a single strongly connected component through every
+    manifest, with as many generate steps on it as there are pipelines, and no
+    ``loops`` entry (the worst case for the size of the witnesses and loops).
 
     >>> [(p.name, p.sources) for p in plan(2)]
     [('p00000', 6), ('p00001', 6)]
@@ -84,12 +91,14 @@ def plan(pipelines: int, seed: int = 7) -> list[Pipeline]:
         defects: set[str] = set()
         if rng.random() < 0.25:
             defects = set(rng.sample(DEFECTS, rng.randint(1, 3)))
-        planned.append(Pipeline(index, team=index // (BLOCK * 5), sources=sources, defects=defects))
+        planned.append(Pipeline(index, team=index // (BLOCK * 5), sources=sources, defects=defects, ring=ring))
     return planned
 
 
 def upstream_of(pipeline: Pipeline, planned: list[Pipeline]) -> Pipeline | None:
-    """The pipeline whose published data this one reads: the previous one in its block."""
+    """The pipeline whose published data this one reads: the previous one in its block (or ring)."""
+    if pipeline.ring:
+        return planned[pipeline.index - 1]
     if pipeline.index % BLOCK == 0:
         return None
     return planned[pipeline.index - 1]
@@ -99,7 +108,7 @@ def generator_model(pipeline: Pipeline, planned: list[Pipeline]) -> str:
     """The model the generate step uses: its own, or two pipelines down its block (a loop)."""
     position = pipeline.index % BLOCK
     partner = pipeline.index + 2
-    if position == CROSS_LOOP_AT and partner < len(planned):
+    if position == CROSS_LOOP_AT and partner < len(planned) and not pipeline.ring:
         return planned[partner].model_uri
     return "model"
 
@@ -108,6 +117,11 @@ def loop_partner(pipeline: Pipeline, planned: list[Pipeline]) -> Pipeline | None
     """For the pipeline that closes a loop across three manifests, the one whose model it uses."""
     model = generator_model(pipeline, planned)
     return planned[pipeline.index + 2] if model != "model" else None
+
+
+def has_self_loop(pipeline: Pipeline) -> bool:
+    """Whether the pipeline feeds its own generated output back into its corpus."""
+    return not pipeline.ring and pipeline.index % BLOCK == SELF_LOOP_AT
 
 
 def manifest(pipeline: Pipeline, planned: list[Pipeline]) -> str:
@@ -158,7 +172,7 @@ def _datasets(p: Pipeline, planned: list[Pipeline]) -> list[str]:
         lines += _dataset("upstream", upstream.published, "mixed",
                           description=f"Everything {upstream.name} publishes (a prefix, read only).")
         lines += _dataset("upstream-reviewed", f"{p.area}upstream-reviewed/", "mixed", "synthetic_fraction: 0.2")
-    if p.index % BLOCK == SELF_LOOP_AT:
+    if has_self_loop(p):
         lines += _dataset("feedback", f"{p.area}feedback/", "ai", "retention: accumulate")
     corpus_label = "human" if "laundering" in p.defects else "mixed"
     retention = "replace" if "replace-in-loop" in p.defects else "accumulate"
@@ -204,7 +218,7 @@ def _steps(p: Pipeline, planned: list[Pipeline]) -> list[str]:
         lines += ["  gate-upstream:", "    kind: gate", f"    method: {method}", "    inputs: [upstream]",
                   "    outputs: [upstream-reviewed]"]
         corpus_inputs.append("upstream-reviewed")
-    if p.index % BLOCK == SELF_LOOP_AT:
+    if has_self_loop(p):
         lines += ["  review-feedback:", "    kind: gate", "    method: human-review", "    inputs: [generated]",
                   "    outputs: [feedback]"]
         corpus_inputs.append("feedback")
@@ -224,7 +238,7 @@ def _steps(p: Pipeline, planned: list[Pipeline]) -> list[str]:
 
 
 def _loops(p: Pipeline, planned: list[Pipeline]) -> list[str]:
-    if "undocumented-loop" in p.defects:
+    if "undocumented-loop" in p.defects or p.ring:
         return []
     partner = loop_partner(p, planned)
     if partner is not None:
@@ -233,7 +247,7 @@ def _loops(p: Pipeline, planned: list[Pipeline]) -> list[str]:
                 f"    through: [generate, {middle.name}:build-corpus, {middle.name}:generate, {partner.name}:train]",
                 "    why: The downstream model learns from what this pipeline publishes, after review.",
                 f"    safeguards: [{middle.name}:gate-upstream, {partner.name}:train]", ""]
-    if p.index % BLOCK == SELF_LOOP_AT:
+    if has_self_loop(p):
         return ["loops:", "  self-feedback:", "    through: [generate, review-feedback, build-corpus, train]",
                 "    why: Reviewed outputs teach the next model generation.",
                 "    safeguards: [review-feedback, train]", ""]
@@ -248,9 +262,9 @@ def _overrides(p: Pipeline) -> list[str]:
             "    approved: 2026-06-01", "    expires: 2026-08-01", ""]
 
 
-def write_project(root: Path, pipelines: int, seed: int = 7) -> list[Path]:
+def write_project(root: Path, pipelines: int, seed: int = 7, ring: bool = False) -> list[Path]:
     """Write ``pipelines`` manifests under ``root`` (one folder per team); return their paths, sorted."""
-    planned = plan(pipelines, seed)
+    planned = plan(pipelines, seed, ring)
     written = []
     for pipeline in planned:
         folder = root / f"team-{pipeline.team:02d}"
@@ -271,8 +285,9 @@ def main() -> None:
     parser.add_argument("folder", type=Path)
     parser.add_argument("--nodes", type=int, default=10_000, help="about this many graph nodes")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--ring", action="store_true", help="one loop through every pipeline (the stress case)")
     args = parser.parse_args()
-    files = write_project(args.folder, pipelines_for(args.nodes), args.seed)
+    files = write_project(args.folder, pipelines_for(args.nodes), args.seed, args.ring)
     print(f"wrote {len(files)} manifests under {args.folder}")
 
 

@@ -84,16 +84,20 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
     >>> exposures(g, {"serve": frozenset(g)})
     {'llm': Exposure(feeds=('serve',), loops=('serve',))}
     """
-    on_loops: dict[str, list[str]] = {}
+    by_component: dict[frozenset[str], list[str]] = {}
     for generate, component in sorted(cyclic.items()):
+        by_component.setdefault(component, []).append(generate)
+    on_loops: dict[str, tuple[str, ...]] = {}
+    for component, generates in by_component.items():  # components are disjoint: one tuple per component
+        shared = tuple(generates)
         for node in component:
-            on_loops.setdefault(node, []).append(generate)
+            on_loops[node] = shared
     found: dict[str, Exposure] = {}
     for node, attributes in graph.nodes.items():
         if attributes.get("kind") != "model":
             continue
         feeds = tuple(sorted(s for s in graph.succ[node] if graph.nodes[s].get("kind") == "generate"))
-        loops = tuple(on_loops.get(node, ()))
+        loops = on_loops.get(node, ())
         if feeds or loops:
             found[node] = Exposure(feeds, loops)
     return dict(sorted(found.items()))

@@ -108,20 +108,24 @@ class Facts:
         decl = self.dataflow.nodes[node]["decl"]
         return decl if isinstance(decl, (Step, Artifact)) else None
 
+    @cached_property
+    def step_nodes(self) -> frozenset[str]:
+        """The nodes declared as steps (what a message about a cycle names)."""
+        return frozenset(node for node, attributes in self.dataflow.nodes.items()
+                         if isinstance(attributes["decl"], Step))
+
     def waypoints(self, nodes: Iterable[str]) -> tuple[Waypoint, ...]:
         """Each node with the place it is declared, for a witness a reviewer can follow.
 
         Each node's waypoint is made once, so long witnesses around one big loop share them.
         """
+        nodes = tuple(nodes)
         made = self._waypoints
-        located = []
         for node in nodes:
-            waypoint = made.get(node)
-            if waypoint is None:
+            if node not in made:
                 decl = self.declaration(node)
-                waypoint = made[node] = Waypoint(node, decl.location if decl is not None else None)
-            located.append(waypoint)
-        return tuple(located)
+                made[node] = Waypoint(node, decl.location if decl is not None else None)
+        return tuple(map(made.__getitem__, nodes))
 
     @cached_property
     def _waypoints(self) -> dict[str, Waypoint]:

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from loopscan.manifest import Step
-
 if TYPE_CHECKING:
     from loopscan.facts import Facts, Loop
 
@@ -52,7 +50,8 @@ def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
     """
     start = facts.declaration(cycle[0])
     pipeline = start.pipeline if start is not None else None
-    steps = [node for node in cycle[1:] if isinstance(facts.declaration(node), Step)]
+    step_nodes = facts.step_nodes
+    steps = [node for node in cycle[1:] if node in step_nodes]
     if steps:
         named = [shown(facts, node, pipeline) for node in steps[:NAMED_AT_MOST]]
         return "via " + brief(named, len(steps), "steps")

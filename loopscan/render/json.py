@@ -1,11 +1,15 @@
 """The JSON contract (see docs/architecture.md): findings, loops and a summary.
 
 Deterministic: findings sorted by file, line and rule; keys in a fixed order.
+The text is exactly what ``json.dumps(document, indent=2, ensure_ascii=False)``
+writes, made by :func:`dumps`: the standard library indents in pure Python,
+one small piece at a time, which took most of the run on a project whose
+loops list thousands of nodes each.
 """
 
 from __future__ import annotations
 
-import json
+from json.encoder import encode_basestring
 from typing import Any
 
 from loopscan.facts import Loop
@@ -27,7 +31,87 @@ def render(report: Report) -> str:
             **counts,
         },
     }
-    return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+    return dumps(document) + "\n"
+
+
+def dumps(value: Any, indent: int = 2) -> str:
+    """``json.dumps(value, indent=indent, ensure_ascii=False)``, byte for byte, and several times faster.
+
+    A list of strings is joined in one go by the C string encoder, and one that
+    recurs at the same depth (the nodes of a component shared by its loops) is
+    encoded once per call.
+
+    >>> print(dumps({"a": [1, 2.5, None], "b": {}, "c": ["x", "y"], "d": [], "e": True}))
+    {
+      "a": [
+        1,
+        2.5,
+        null
+      ],
+      "b": {},
+      "c": [
+        "x",
+        "y"
+      ],
+      "d": [],
+      "e": true
+    }
+    """
+    strings_seen: dict[tuple[int, tuple[str, ...]], str] = {}
+
+    def encode(item: Any, level: int) -> str:
+        if isinstance(item, str):
+            return encode_basestring(item)
+        if isinstance(item, dict):
+            if not item:
+                return "{}"
+            inner = "\n" + " " * (indent * (level + 1))
+            entries = (inner + _key(key) + ": " + encode(member, level + 1) for key, member in item.items())
+            return "{" + ",".join(entries) + "\n" + " " * (indent * level) + "}"
+        if isinstance(item, (list, tuple)):
+            if not item:
+                return "[]"
+            inner = "\n" + " " * (indent * (level + 1))
+            close = "\n" + " " * (indent * level) + "]"
+            try:  # a list of strings, the usual case, is encoded by C code alone
+                key = (level, tuple(item))
+                text = strings_seen.get(key)
+                if text is None:
+                    text = strings_seen[key] = "[" + inner + ("," + inner).join(map(encode_basestring, item)) + close
+                return text
+            except TypeError:  # a member is not a string (or not hashable): encode each one
+                return "[" + inner + ("," + inner).join(encode(member, level + 1) for member in item) + close
+        return _scalar(item)
+
+    return encode(value, 0)
+
+
+def _scalar(value: Any) -> str:
+    """A JSON scalar as ``json.dumps`` writes it (NaN and the infinities included)."""
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        if value != value:
+            return "NaN"
+        if value in (float("inf"), float("-inf")):
+            return "Infinity" if value > 0 else "-Infinity"
+        return float.__repr__(value)
+    raise TypeError(f"Object of type {type(value).__name__} is not JSON serializable")
+
+
+def _key(key: Any) -> str:
+    """A mapping key as ``json.dumps`` writes it: strings as they are, scalars as their JSON text."""
+    if isinstance(key, str):
+        return encode_basestring(key)
+    if isinstance(key, (int, float)) or key is None:
+        return encode_basestring(_scalar(key))
+    raise TypeError(f"keys must be str, int, float, bool or None, not {type(key).__name__}")
 
 
 def loop_dict(loop: Loop) -> dict[str, Any]:
