@@ -16,7 +16,13 @@ from loopscan.config import Policy
 from loopscan.exposure import Exposure, Write, exposures, writes_into
 from loopscan.findings import Waypoint
 from loopscan.link import Linked
-from loopscan.loops import cyclic_generate_steps, shortest_cycle, successor_lists
+from loopscan.loops import (
+    cyclic_generate_steps,
+    generate_components,
+    shortest_cycle,
+    strongly_connected_components,
+    successor_lists,
+)
 from loopscan.manifest import Artifact, LoopDoc, Step
 from loopscan.provenance import ProvenanceFlow, analyse_provenance
 
@@ -95,9 +101,17 @@ class Facts:
         return successor_lists(self.dataflow)
 
     @cached_property
+    def components(self) -> list[list[str]]:
+        """The strongly connected components of the whole graph, in reverse topological order.
+
+        The one pass over the whole graph: the loops and the provenance fixpoint both start from it.
+        """
+        return list(strongly_connected_components(self.successor_lists))
+
+    @cached_property
     def cyclic_generate_steps(self) -> dict[str, frozenset[str]]:
         """Each generate step on a loop, with the nodes of its strongly connected component."""
-        return cyclic_generate_steps(self.dataflow, adjacency=self.successor_lists)
+        return generate_components(self.dataflow, self.components, self.successor_lists)
 
     def is_unaccepted_gate(self, node: str) -> bool:
         """A gate step whose method the policy does not accept, so it counts as no gate."""
@@ -234,7 +248,8 @@ class Facts:
     @cached_property
     def provenance_flow(self) -> ProvenanceFlow:
         """Inferred provenance, what flows into each artifact, and where its AI or unknown data entered."""
-        return analyse_provenance(self.dataflow)
+        order = [node for component in reversed(self.components) for node in component]
+        return analyse_provenance(self.dataflow, self.successor_lists, order)
 
     @cached_property
     def writes(self) -> dict[str, tuple[Write, ...]]:

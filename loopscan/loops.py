@@ -111,8 +111,23 @@ def cyclic_generate_steps(graph: GraphLike, removed: NodePredicate | None = None
     """
     adjacency = successor_lists(graph) if adjacency is None else adjacency
     skipped = {node for node in adjacency if removed(node)} if removed is not None else set()
+    return generate_components(graph, strongly_connected_components(adjacency, skipped), adjacency)
+
+
+def generate_components(graph: GraphLike, components: Iterable[list[str]],
+                        adjacency: Adjacency) -> dict[str, frozenset[str]]:
+    """Map each generate step that lies on a cycle to its component, given the strongly connected components.
+
+    A generate step alone in its component counts only with an edge to itself.
+
+    >>> import networkx as nx
+    >>> g = nx.DiGraph([("gen", "gen"), ("gen", "out")])
+    >>> nx.set_node_attributes(g, {"gen": "generate", "out": "dataset"}, "kind")
+    >>> generate_components(g, [["out"], ["gen"]], successor_lists(g))
+    {'gen': frozenset({'gen'})}
+    """
     found: dict[str, frozenset[str]] = {}
-    for component in strongly_connected_components(adjacency, skipped):
+    for component in components:
         generators = [node for node in component if is_generate(graph, node)]
         if not generators:
             continue

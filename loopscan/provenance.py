@@ -29,7 +29,7 @@ finding can name the generate step that AI data came from.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from loopscan.graph import GraphLike
@@ -41,6 +41,8 @@ ARTIFACT_KINDS = ("dataset", "model", "uri")
 
 def join(a: str | None, b: str | None) -> str | None:
     """The least upper bound of two provenance values (None is "nothing yet").
+
+    The fixpoint computes it as ``|`` on bit sets (:data:`_BITS`).
 
     >>> join("human", "ai"), join("ai", "ai"), join("mixed", "unknown"), join(None, "human")
     ('mixed', 'ai', 'unknown', 'human')
@@ -119,8 +121,15 @@ def infer_provenance(graph: GraphLike) -> dict[str, str]:
     return analyse_provenance(graph).value
 
 
-def analyse_provenance(graph: GraphLike) -> ProvenanceFlow:
+def analyse_provenance(graph: GraphLike, successors: Mapping[str, Sequence[str]] | None = None,
+                       order: Iterable[str] | None = None) -> ProvenanceFlow:
     """Run the fixpoint, then trace where AI data and data of unknown provenance entered.
+
+    ``successors`` is each node's successors, sorted (``Facts.successor_lists``),
+    when the caller already has them. ``order`` is every node, upstream before
+    downstream (the strongly connected components in topological order): the
+    fixpoint then settles most nodes on their first visit. The result does not
+    depend on it.
 
     >>> import networkx as nx
     >>> g = nx.DiGraph([("gen", "raw"), ("raw", "clean"), ("clean", "corpus")])
@@ -131,89 +140,123 @@ def analyse_provenance(graph: GraphLike) -> ProvenanceFlow:
     >>> flow.inflow["corpus"], flow.ai_source("corpus")
     ('ai', ('gen', 'raw', 'clean', 'corpus'))
     """
-    own = {node: _declared(attributes) for node, attributes in graph.nodes.items()
+    shape = _Shape(graph)
+    own = {node: _BITS[_declared(attributes)] for node, attributes in graph.nodes.items()
            if attributes.get("kind") in ARTIFACT_KINDS}
-    written: dict[str, str | None] = {}
-    overlapping: dict[str, str | None] = {}
-    value: dict[str, str | None] = {}
-    _settle(graph, own, written, overlapping, value, graph.nodes)
-    unlabelled = [node for node, label in own.items() if label is None and value.get(node) is None]
-    own.update(dict.fromkeys(unlabelled, "unknown"))
-    _settle(graph, own, written, overlapping, value, unlabelled)
+    written: dict[str, int] = {}
+    overlapping: dict[str, int] = {}
+    value: dict[str, int] = {}
+    _settle(shape, own, written, overlapping, value, graph.nodes if order is None else order)
+    unlabelled = [node for node, label in own.items() if not label and not value.get(node)]
+    own.update(dict.fromkeys(unlabelled, _UNKNOWN))
+    _settle(shape, own, written, overlapping, value, unlabelled)
 
-    inflow = {node: join(written.get(node), overlapping.get(node)) for node in own}
+    inflow = {node: _LABELS[written.get(node, 0) | overlapping.get(node, 0)] for node in own}
+    out_plain = {node: (0 if node in shape.models else bits) for node, bits in value.items()}
+    ordered = successors if successors is not None else {node: sorted(graph.succ[node]) for node in graph}
+    labels = {node: _LABELS[bits] for node, bits in own.items()}
 
-    def carries_ai(source: str, link: bool) -> bool:
-        return _carried(graph, source, link, value, written) not in (None, "human")
+    def carries_ai(bits: int) -> bool:
+        return bits not in (0, _HUMAN)
 
-    def carries_unknown(source: str, link: bool) -> bool:
-        return _carried(graph, source, link, value, written) == "unknown"
+    def carries_unknown(bits: int) -> bool:
+        return bits == _UNKNOWN
 
     return ProvenanceFlow(
-        value={node: value.get(node) or "unknown" for node in graph},
+        value={node: _LABELS[value.get(node, 0)] or "unknown" for node in graph},
         inflow=inflow,
-        ai_trace=_trace(graph, _ai_sources(graph, own), carries_ai),
-        unknown_trace=_trace(graph, _unknown_sources(graph, own), carries_unknown),
+        ai_trace=_trace(graph, ordered, shape, _ai_sources(graph, labels), carries_ai, out_plain, written),
+        unknown_trace=_trace(graph, ordered, shape, _unknown_sources(graph, labels), carries_unknown, out_plain,
+                             written),
     )
 
 
-def _declared(attributes: dict[str, object]) -> str | None:
+_HUMAN, _AI, _MIXED, _UNKNOWN = 1, 2, 3, 7
+_BITS: dict[str | None, int] = {None: 0, "human": _HUMAN, "ai": _AI, "mixed": _MIXED, "unknown": _UNKNOWN}
+"""The lattice as bit sets, so that :func:`join` is ``|``: human 1 | ai 2 = mixed 3, and unknown 7 holds both."""
+_LABELS: dict[int, str | None] = {bits: label for label, bits in _BITS.items()}
+
+_JOINED, _CONSTANT, _CLASSIFIED, _PASSED_ON = range(4)
+"""How a node's value follows from what flows into it (see :func:`_out_value`)."""
+
+
+class _Shape:
+    """What the fixpoint needs of each node, looked up once: how its value is made, and its out-edges by kind."""
+
+    def __init__(self, graph: GraphLike) -> None:
+        self.rule: dict[str, int] = {}
+        self.constant: dict[str, int] = {}
+        self.plain: dict[str, list[str]] = {}
+        self.links: dict[str, list[str]] = {}
+        self.models: set[str] = set()
+        self.generates: set[str] = set()
+        for node, attributes in graph.nodes.items():
+            kind = attributes.get("kind")
+            decl = attributes.get("decl")
+            if kind in ARTIFACT_KINDS:
+                self.rule[node] = _JOINED
+            elif kind == "generate":
+                self.rule[node], self.constant[node] = _CONSTANT, _AI
+            elif kind == "ingest":
+                self.rule[node], self.constant[node] = _CONSTANT, (_MIXED if _has_classifier(decl) else _UNKNOWN)
+            elif kind == "gate" and isinstance(decl, Step) and decl.method == "classifier":
+                self.rule[node] = _CLASSIFIED
+            else:
+                self.rule[node] = _PASSED_ON
+            if kind == "model":
+                self.models.add(node)
+            elif kind == "generate":
+                self.generates.add(node)
+            edges = graph.succ[node]
+            self.plain[node] = [head for head, edge in edges.items() if not edge.get("link")]
+            self.links[node] = [head for head, edge in edges.items() if edge.get("link")]
+
+
+def _declared(attributes: Mapping[str, object]) -> str | None:
     decl = attributes.get("decl")
     return decl.provenance if isinstance(decl, Artifact) else None
 
 
-def _settle(graph: GraphLike, own: dict[str, str | None], written: dict[str, str | None],
-            overlapping: dict[str, str | None], value: dict[str, str | None], start: Iterable[str]) -> None:
+def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlapping: dict[str, int],
+            value: dict[str, int], start: Iterable[str]) -> None:
     """The worklist: recompute a node when what flows into it rose, until nothing changes.
 
     ``written`` joins what reaches a node over plain edges (a step's inputs,
     or the steps writing an artifact); ``overlapping`` joins what steps wrote
-    into the artifacts whose URIs overlap it (``link`` edges).
+    into the artifacts whose URIs overlap it (``link`` edges). Values are bit
+    sets (:data:`_BITS`), 0 for "nothing yet". Over a plain edge flows the
+    node's value (nothing out of a model: a model is not data, and what a
+    generate step makes of it is ``ai`` whatever the model was trained on);
+    over a URI overlap only what steps wrote into it (its label stays put).
     """
     queue: deque[str] = deque(start)
     queued = set(queue)
+    rule, constant, plain, links, models = shape.rule, shape.constant, shape.plain, shape.links, shape.models
     while queue:
         node = queue.popleft()
         queued.discard(node)
-        value[node] = _out_value(graph.nodes[node], own.get(node), written.get(node), overlapping.get(node))
-        for successor, edge in graph.succ[node].items():
-            link = bool(edge.get("link"))
-            target = overlapping if link else written
-            joined = join(target.get(successor), _carried(graph, node, link, value, written))
-            if joined != target.get(successor):
-                target[successor] = joined
-                if successor not in queued:
-                    queued.add(successor)
-                    queue.append(successor)
-
-
-def _carried(graph: GraphLike, node: str, link: bool, value: dict[str, str | None],
-             written: dict[str, str | None]) -> str | None:
-    """What flows out of ``node`` over one edge.
-
-    Over a URI overlap only what steps wrote into it (its label stays put).
-    Nothing flows out of a model: a model is not data, and what a generate
-    step makes of it is ``ai`` whatever the model was trained on.
-    """
-    if link:
-        return written.get(node)
-    return None if graph.nodes[node].get("kind") == "model" else value.get(node)
-
-
-def _out_value(attributes: dict[str, object], own: str | None, written: str | None,
-               overlapping: str | None) -> str | None:
-    """What flows out of one node, given its label and what flows into it (None: nothing yet)."""
-    kind = attributes.get("kind")
-    decl = attributes.get("decl")
-    if kind in ARTIFACT_KINDS:
-        return join(join(own, written), overlapping)
-    if kind == "generate":
-        return "ai"
-    if kind == "ingest":
-        return "mixed" if _has_classifier(decl) else "unknown"
-    if kind == "gate" and isinstance(decl, Step) and decl.method == "classifier":
-        return classified(written)
-    return written
+        into = written.get(node, 0)
+        how = rule[node]
+        if how == _JOINED:
+            bits = own.get(node, 0) | into | overlapping.get(node, 0)
+        elif how == _CONSTANT:
+            bits = constant[node]
+        elif how == _CLASSIFIED:
+            bits = _MIXED if into == _UNKNOWN else into
+        else:
+            bits = into
+        value[node] = bits
+        for out, heads, target in ((0 if node in models else bits, plain[node], written),
+                                   (into, links[node], overlapping)):
+            if not out:
+                continue
+            for head in heads:
+                before = target.get(head, 0)
+                if before | out != before:
+                    target[head] = before | out
+                    if head not in queued:
+                        queued.add(head)
+                        queue.append(head)
 
 
 def _has_classifier(decl: object) -> bool:
@@ -241,16 +284,20 @@ def _unknown_sources(graph: GraphLike, own: dict[str, str | None]) -> list[list[
     return [ingests, labelled]
 
 
-def _trace(graph: GraphLike, tiers: list[list[_State]], carries: Callable[[str, bool], bool]) -> Trace:
+def _trace(graph: GraphLike, ordered: Mapping[str, Sequence[str]], shape: _Shape, tiers: list[list[_State]],
+           carries: Callable[[int], bool], out_plain: dict[str, int], written: dict[str, int]) -> Trace:
     """Breadth-first from each tier of sources in turn; each node remembers the first source to reach it.
 
-    ``carries(node, link)`` says whether the traced kind of data flows out of
-    ``node`` over a plain edge (``link`` False) or over a URI overlap, which
-    only what steps wrote into ``node`` crosses. Each node is reached at most
-    twice (written into, or not), so the trace is linear.
+    ``carries(bits)`` says whether what flows out of a node carries the traced
+    kind of data: over a plain edge that is the node's value (``out_plain``),
+    over a URI overlap, which only what steps wrote into the node crosses, it
+    is ``written``. ``ordered`` gives each node's successors sorted, so the
+    trace is deterministic. Each node is reached at most twice (written into,
+    or not), so the trace is linear.
     """
     parent: dict[_State, _State | None] = {}
     first: dict[str, _State] = {}
+    generates = shape.generates
     for tier in tiers:
         queue: deque[_State] = deque()
         for state in tier:
@@ -261,11 +308,16 @@ def _trace(graph: GraphLike, tiers: list[list[_State]], carries: Callable[[str, 
         while queue:
             state = queue.popleft()
             node, was_written = state
-            for successor in sorted(graph.succ[node]):
-                link = bool(graph.succ[node][successor].get("link"))
-                if (link and not was_written) or not carries(node, link):
+            over_plain = carries(out_plain.get(node, 0))
+            over_link = was_written and carries(written.get(node, 0))
+            if not (over_plain or over_link):
+                continue
+            edges = graph.succ[node]
+            for successor in ordered[node]:
+                link = bool(edges[successor].get("link"))
+                if not (over_link if link else over_plain):
                     continue
-                if graph.nodes[successor].get("kind") == "generate":  # it starts AI data afresh
+                if successor in generates:  # it starts AI data afresh
                     continue
                 reached = (successor, not link)
                 if reached in parent:

@@ -142,3 +142,14 @@ def test_dumps_encodes_a_repeated_list_once_and_the_same_way() -> None:
     shared = [f"p:{n}" for n in range(50)]
     document = {"loops": [{"nodes": shared}, {"nodes": list(shared)}], "other": [shared, (1, "a")]}
     assert dumps(document) == json.dumps(document, indent=2, ensure_ascii=False)
+
+
+def test_the_provenance_bit_sets_join_as_the_lattice_does() -> None:
+    from loopscan.provenance import _BITS, _LABELS, classified, join
+
+    labels = [None, "human", "ai", "mixed", "unknown"]
+    for a in labels:
+        assert _LABELS[_BITS[a]] == a
+        assert _LABELS[3 if _BITS[a] == 7 else _BITS[a]] == classified(a)
+        for b in labels:
+            assert _LABELS[_BITS[a] | _BITS[b]] == join(a, b), (a, b)
