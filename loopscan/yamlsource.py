@@ -6,7 +6,8 @@ it can:
 * keep a mark for every mapping value, sequence item and key (findings point
   at the node a reviewer must change, never at the top of the file);
 * report duplicate keys (LS003), which plain PyYAML resolves silently;
-* stop alias bombs, deep nesting and oversized files with a finding (LS006)
+* stop alias bombs (billion laughs, and one long string aliased many times),
+  deep nesting, oversized files and huge numbers with a finding (LS006)
   instead of a hang: every limit is checked as the events arrive;
 * never construct anything but plain data: tags such as
   ``!!python/object/apply`` are refused, not executed.
@@ -18,6 +19,7 @@ JSON data for the schema and a date is parsed only where one is expected.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -48,17 +50,26 @@ MAX_NODES = 100_000
 """Nodes after alias expansion; a billion-laughs file passes this at once.
 
 A manifest needs a few hundred; reading 100,000 takes well under a second."""
+MAX_CHARS = MAX_BYTES
+"""Characters of keys and values after alias expansion.
+
+A file within MAX_BYTES never has more, so this only stops one long string
+aliased many times: each copy would be quoted in findings, and the report
+would grow with the square of the file."""
+MAX_INT_BITS = 64
+"""An integer needs more bits than this only to attack whatever prints it."""
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _resolver = yaml.resolver.Resolver()
 _constructor = SafeConstructor()
 
 _STR = "tag:yaml.org,2002:str"
+_INT = "tag:yaml.org,2002:int"
 _MERGE = "tag:yaml.org,2002:merge"
 _TYPED_SCALARS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
-    "tag:yaml.org,2002:int",
+    _INT,
     "tag:yaml.org,2002:float",
 }
 _PLAIN_TAGS = {
@@ -169,6 +180,8 @@ def load_text(text: str, file: str) -> YamlFile:
         mark = err.problem_mark or err.context_mark
         where = (mark.line + 1, mark.column + 1) if mark else (1, 1)
         message = f"YAML syntax error: {err.problem or err.context}"
+        if mark and mark.index < len(text) and text[mark.index] == "\t":
+            message = "YAML syntax error: a tab character; YAML indents with spaces only"
         result.problems.append(_problem(file, "LS001", message, where, fatal=True))
     except yaml.YAMLError as err:
         message = f"YAML syntax error: {str(err).splitlines()[0]}"
@@ -192,6 +205,8 @@ class _Frame:
     path: Path
     anchor: str | None
     nodes: int = 1
+    chars: int = 0
+    """Characters of its keys and values, aliases expanded."""
     key: str | None = None
     expect_key: bool = True
     key_mark: tuple[int, int] = (0, 0)
@@ -204,8 +219,9 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
     """Turn an event stream into documents; an explicit stack, never recursion."""
     file = result.file
     stack: list[_Frame] = []
-    anchors: dict[str, tuple[Any, int]] = {}
+    anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, characters
     total = 0  # nodes in the document (containers too), counting each alias as the size of what it names
+    total_chars = 0  # characters of keys and values, counting each alias as the text of what it names
     document: YamlDocument | None = None
 
     for event in events:
@@ -213,7 +229,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if isinstance(event, DocumentStartEvent):
             document = YamlDocument(file, None, Location(file, *mark))
             anchors.clear()
-            total = 0
+            total = total_chars = 0
             continue
         if document is None:
             continue
@@ -225,7 +241,12 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
                 # Not plain data, so not a manifest loopscan can read: a Helm template's
                 # `{{ .Values.x }}` is the usual cause, and LS001's docs say how to exclude it.
                 raise _Stop("LS001", "a mapping key must be a plain value, not a mapping, list or alias", mark)
+            _check_text(event, mark)
             top.key, top.key_mark, top.expect_key = event.value, mark, False
+            top.chars += len(event.value)
+            total_chars += len(event.value)
+            if total_chars > MAX_CHARS:
+                raise _too_much_text(mark)
             if event.tag is None and event.implicit[0] and event.value == "<<":
                 top.key = _MERGE
             elif event.tag and event.tag not in _PLAIN_TAGS:
@@ -251,18 +272,19 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
             if isinstance(frame.value, dict):
                 _apply_merges(frame)
             if frame.anchor is not None:
-                anchors[frame.anchor] = (frame.value, frame.nodes)
-            value, nodes = frame.value, frame.nodes
+                anchors[frame.anchor] = (frame.value, frame.nodes, frame.chars)
+            value, nodes, chars = frame.value, frame.nodes, frame.chars
         elif isinstance(event, ScalarEvent):
-            value, nodes = _scalar(event, mark, result), 1
+            _check_text(event, mark)
+            value, nodes, chars = _scalar(event, mark, result), 1, len(event.value)
             path = _child_path(top)
             _record_mark(document, top, path, mark)
             if event.anchor is not None:
-                anchors[event.anchor] = (value, 1)
+                anchors[event.anchor] = (value, 1, chars)
         elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
                 raise _Stop("LS001", f"alias *{event.anchor} refers to no finished anchor", mark)
-            value, nodes = anchors[event.anchor]
+            value, nodes, chars = anchors[event.anchor]
             _record_mark(document, top, _child_path(top), mark)
         else:
             if isinstance(event, DocumentEndEvent):
@@ -274,11 +296,15 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
             total += nodes
             if total > MAX_NODES:
                 raise _too_many_nodes(mark)
+            total_chars += chars
+            if total_chars > MAX_CHARS:
+                raise _too_much_text(mark)
         if not stack:
             document.data = value
             continue
         parent = stack[-1]
         parent.nodes += nodes
+        parent.chars += chars
         if isinstance(parent.value, list):
             parent.value.append(value)
             continue
@@ -297,6 +323,23 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
 
 def _too_many_nodes(mark: tuple[int, int]) -> _Stop:
     return _Stop("LS006", f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
+
+
+def _too_much_text(mark: tuple[int, int]) -> _Stop:
+    return _Stop("LS006", f"more than {MAX_CHARS:,} characters of text once aliases are expanded (a YAML bomb?)",
+                 mark)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_text(event: ScalarEvent, mark: tuple[int, int]) -> None:
+    """A double-quoted escape such as ``"\\ud800"`` can name half a UTF-16 pair, which is no character.
+
+    libyaml refuses it; PyYAML's pure-Python parser lets it through, and no output could be written.
+    """
+    if event.style == '"' and _SURROGATE.search(event.value):
+        raise _Stop("LS001", "YAML syntax error: an escape names a lone UTF-16 surrogate, not a character", mark)
 
 
 def _child_path(top: _Frame | None) -> Path:
@@ -341,9 +384,17 @@ def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
         if tag not in _PLAIN_TAGS:
             result.problems.append(_unsafe_tag(result.file, tag, mark))
         return event.value
+    too_large = _Stop("LS006", f"number {event.value[:20]}... is too large", mark)
+    if tag == _INT and len(event.value) > 2 * MAX_INT_BITS:
+        # Never construct it: a base-60 number (1:2:3:...) of thousands of parts takes seconds.
+        raise too_large
     node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
     try:
-        return _constructor.yaml_constructors[tag](_constructor, node)
+        value = _constructor.yaml_constructors[tag](_constructor, node)
     except ValueError:
         # Python refuses to turn a number of thousands of digits into an int.
-        raise _Stop("LS006", f"number {event.value[:20]}... is too large", mark) from None
+        raise too_large from None
+    if tag == _INT and value.bit_length() > MAX_INT_BITS:
+        # 0x and 0b numbers of thousands of digits construct fine, then fail when printed in decimal.
+        raise too_large
+    return value
