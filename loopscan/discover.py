@@ -24,6 +24,8 @@ class Candidate:
     path: str
     shown: str
     explicit: bool = False
+    error: str = ""
+    """Why it cannot be read, when discovery already knows (a folder that cannot be listed)."""
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> list[Candidate]:
@@ -32,6 +34,8 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
     Folders are walked recursively (symlinked folders too, once each, so a
     symlink loop ends); a file named directly is taken whatever its suffix.
     ``exclude`` globs match paths relative to ``root`` (the config's folder).
+    A folder that cannot be listed (unreadable, or gone mid-scan) becomes a
+    candidate with its ``error``, so that it is reported, not silently left out.
     """
     excluded = [glob_regex(pattern) for pattern in exclude]
     root = os.path.abspath(root)
@@ -45,19 +49,23 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
         if not os.path.lexists(path):
             raise MissingPath(f"path '{path}' does not exist")
         if os.path.isdir(path):
-            for file in _walk(path, is_excluded):
+            for file, error in _walk(path, is_excluded):
                 real = os.path.realpath(file)
-                found.setdefault(real, Candidate(file, display_path(file)))
+                found.setdefault(real, Candidate(file, display_path(file), error=error))
         elif not is_excluded(path):
             found[os.path.realpath(path)] = Candidate(path, display_path(path), explicit=True)
     return sorted(found.values(), key=lambda c: c.shown)
 
 
-def _walk(top: str, is_excluded: Callable[[str], bool]) -> Iterator[str]:
+def _walk(top: str, is_excluded: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
+    """Each YAML file under ``top`` with "", and each folder that could not be listed with why."""
     seen: set[str] = set()
+    unlisted: list[OSError] = []
     # os.walk(followlinks=True) never ends on a symlink loop, so keep the real
     # folders already visited and prune repeats.
-    for folder, subfolders, files in os.walk(top, followlinks=True):
+    for folder, subfolders, files in os.walk(top, followlinks=True, onerror=unlisted.append):
+        while unlisted:
+            yield from _unlisted(unlisted.pop())
         real = os.path.realpath(folder)
         if real in seen:
             subfolders[:] = []
@@ -70,4 +78,11 @@ def _walk(top: str, is_excluded: Callable[[str], bool]) -> Iterator[str]:
         for name in sorted(files):
             file = os.path.join(folder, name)
             if name.endswith(YAML_SUFFIXES) and not is_excluded(file):
-                yield file
+                yield file, ""
+    while unlisted:
+        yield from _unlisted(unlisted.pop())
+
+
+def _unlisted(err: OSError) -> Iterator[tuple[str, str]]:
+    if err.filename is not None:
+        yield os.fsdecode(err.filename), f"cannot read folder: {err.strerror or err}"

@@ -4,10 +4,16 @@ A YAML file is a manifest when its top-level mapping has the key ``loopscan``;
 other YAML files are passed over. A file that cannot be read or parsed is
 reported (LS001/LS006), never passed over: a manifest broken by a bad edit
 must fail the check, not vanish from it.
+
+Only regular files are opened: a FIFO or a device file named like a manifest
+(or a symlink to one) is reported without being read, since reading it could
+block forever or never end.
 """
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import dataclass, field
 
 from loopscan.discover import Candidate
@@ -38,13 +44,14 @@ def load_files(candidates: list[Candidate]) -> Loaded:
 def _load_one(candidate: Candidate, loaded: Loaded) -> None:
     shown = candidate.shown
     try:
-        with open(candidate.path, "rb") as stream:
-            raw = stream.read(MAX_BYTES + 1)
+        raw = candidate.error or read_regular_file(candidate.path, MAX_BYTES + 1)
     except OSError as err:
-        # Unreadable, vanished mid-scan, or a folder: report it and go on with the rest.
+        raw = f"cannot read file: {err.strerror or err}"
+    if isinstance(raw, str):
+        # Unreadable, vanished mid-scan, not a regular file, or a folder that could not be
+        # listed: report it once and go on with the rest.
         loaded.files.append(shown)
-        message = f"cannot read file: {err.strerror or err}"
-        loaded.problems.append(LoadProblem("LS001", Problem(message, Location(shown)), fatal=True))
+        loaded.problems.append(LoadProblem("LS001", Problem(raw, Location(shown)), fatal=True))
         return
     if len(raw) > MAX_BYTES and b"loopscan" not in raw:
         loaded.passed_over.append((shown, "larger than a manifest can be and never mentions loopscan"))
@@ -73,3 +80,37 @@ def _load_one(candidate: Candidate, loaded: Loaded) -> None:
         loaded.problems.extend(LoadProblem("LS002", problem) for problem in schema_problems)
         return
     loaded.manifests.append(build_manifest(document))
+
+
+_NOT_REGULAR = (
+    (stat.S_ISDIR, "a folder"),
+    (stat.S_ISFIFO, "a named pipe (FIFO)"),
+    (stat.S_ISCHR, "a character device"),
+    (stat.S_ISBLK, "a block device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def read_regular_file(path: str, limit: int) -> bytes | str:
+    """Up to ``limit`` bytes of a regular file, or why the file was not read.
+
+    The type is checked before opening (opening a device can have effects of its
+    own) and again on the open file, which is opened non-blocking, so a file
+    swapped for a FIFO in between cannot hang the scan either. OSError when the
+    file cannot be opened or read.
+    """
+    reason = _not_regular(os.stat(path).st_mode)
+    if reason:
+        return reason
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with open(descriptor, "rb") as stream:
+        reason = _not_regular(os.fstat(descriptor).st_mode)
+        return reason or stream.read(limit)
+
+
+def _not_regular(mode: int) -> str:
+    if stat.S_ISREG(mode):
+        return ""
+    kind = next((name for test, name in _NOT_REGULAR if test(mode)), "not a regular file")
+    return f"cannot read file: it is {kind}, not a regular file"
+
