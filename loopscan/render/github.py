@@ -3,13 +3,16 @@
 ``::error file=F,line=L,col=C,title=LS301 ungated-loop::message``. Values are
 escaped as the workflow-command rules require: ``%``, CR and LF everywhere,
 and also ``:`` and ``,`` inside properties, so a hostile id or message can
-never end an annotation early or start a new command.
+never end an annotation early or start a new command. The message, shown to
+people, also has its control characters (terminal escapes among them) written
+out by :func:`loopscan.render.text.printable`.
 """
 
 from __future__ import annotations
 
 from loopscan.findings import Severity
 from loopscan.linter import Report
+from loopscan.render.text import printable
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -44,5 +47,5 @@ def render(report: Report) -> str:
             f"col={location.column}",
             f"title={escape_property(f'{finding.rule} {finding.name}')}",
         ])
-        lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(finding.message)}")
+        lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(finding.message))}")
     return "".join(line + "\n" for line in lines)

@@ -3,6 +3,11 @@
 A (rule, node) pair with findings is a failing test case, one ``<failure>``
 per finding; a rule that ran and found nothing is one passing test case, so
 the dashboard shows what was checked, not only what failed.
+
+Values from a scanned repository (file names, messages, node ids) go through
+:func:`loopscan.render.text.printable` first: a dashboard that prints a
+failure to a CI log must not be handed a line break that starts a fake line
+(``::error ...`` is a command to a GitHub runner) or a terminal escape.
 """
 
 from __future__ import annotations
@@ -13,6 +18,7 @@ from itertools import groupby
 
 from loopscan.findings import Finding
 from loopscan.linter import Report
+from loopscan.render.text import printable
 
 
 def render(report: Report) -> str:
@@ -25,12 +31,12 @@ def render(report: Report) -> str:
         findings = list(group)
         first = findings[0]
         case = ET.SubElement(
-            suite, "testcase", classname=f"loopscan.{rule}", name=xml_text(f"{rule} {first.name} {subject}"),
-            file=xml_text(first.location.file), line=str(first.location.line),
+            suite, "testcase", classname=f"loopscan.{rule}", name=_value(f"{rule} {first.name} {subject}"),
+            file=_value(first.location.file), line=str(first.location.line),
         )
         for finding in findings:
-            failure = ET.SubElement(case, "failure", message=xml_text(finding.message), type=finding.severity.label)
-            failure.text = xml_text(_details(finding))
+            failure = ET.SubElement(case, "failure", message=_value(finding.message), type=finding.severity.label)
+            failure.text = _details(finding)
         cases += 1
         failures += 1
     failing_rules = {f.rule for f in in_force}
@@ -58,9 +64,14 @@ def xml_text(text: str) -> str:
     return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
+def _value(text: str) -> str:
+    """A value from a scanned repository, on one line, as text XML can hold."""
+    return xml_text(printable(text))
+
+
 def _details(finding: Finding) -> str:
-    text = f"{finding.location}: {finding.rule} [{finding.severity.label}] {finding.message}"
+    text = f"{_value(str(finding.location))}: {finding.rule} [{finding.severity.label}] {_value(finding.message)}"
     for waypoint in finding.problem.cycle:
-        where = f" ({waypoint.location.file}:{waypoint.location.line})" if waypoint.location else ""
-        text += f"\n  -> {waypoint.node}{where}"
+        where = f" ({_value(waypoint.location.file)}:{waypoint.location.line})" if waypoint.location else ""
+        text += f"\n  -> {_value(waypoint.node)}{where}"
     return text

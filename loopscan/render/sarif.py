@@ -6,6 +6,8 @@ finding's witness becomes a ``codeFlows`` thread flow that walks the loop
 across files. Fingerprints come from the rule and the qualified node id, not
 from line numbers, so an alert survives an edit elsewhere in the file.
 Overridden findings are kept, as accepted external suppressions.
+A file's path becomes a relative URI reference, percent-encoded, so a file
+named ``a b%c.yaml`` or ``x:y.yaml`` is a path, never a scheme or an escape.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import json
 from typing import Any
+from urllib.parse import quote
 
 from loopscan.findings import Finding, Location, Severity
 from loopscan.linter import Report
@@ -65,7 +68,7 @@ def _descriptor(rule: Rule) -> dict[str, Any]:
 
 def _physical(location: Location) -> dict[str, Any]:
     return {
-        "artifactLocation": {"uri": location.file, "uriBaseId": "%SRCROOT%"},
+        "artifactLocation": {"uri": quote(location.file, safe="/"), "uriBaseId": "%SRCROOT%"},
         "region": {"startLine": location.line, "startColumn": location.column},
     }
 
