@@ -58,8 +58,13 @@ def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
         for artifact, edge in successors.items():
             if not edge.get("link"):
                 direct.setdefault(artifact, []).append(Write(step, artifact))
+    reached = set(direct)  # what a step writes, and what overlaps it
+    for other in direct:
+        reached.update(node for node, edge in graph.succ[other].items() if edge.get("link"))
     found: dict[str, tuple[Write, ...]] = {}
     for node in graph:
+        if node not in reached:
+            continue
         overlapping = [write for other, edge in graph.pred[node].items() if edge.get("link")
                        for write in direct.get(other, ())]
         writes = sorted(direct.get(node, ()), key=_order) + sorted(overlapping, key=_order)

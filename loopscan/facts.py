@@ -230,11 +230,14 @@ class Facts:
     def _cyclic_without(self, removed: Callable[[str], bool]) -> dict[str, frozenset[str]]:
         """The generate steps still on a cycle once ``removed`` nodes are gone.
 
-        Such a cycle lies inside a loop's component, so only those nodes are searched.
+        Such a cycle lies inside a loop's component, so only those nodes are searched:
+        the search walks the loops' components alone, not the whole graph.
         """
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
-        return cyclic_generate_steps(self.dataflow, lambda node: node not in on_loops or removed(node),
-                                     self.successor_lists)
+        kept = {node for node in on_loops if not removed(node)}
+        adjacency = self.successor_lists
+        within = {node: [head for head in adjacency[node] if head in kept] for node in kept}
+        return cyclic_generate_steps(self.dataflow, adjacency=within)
 
     @property
     def provenance(self) -> dict[str, str]:

@@ -75,13 +75,14 @@ def link(manifests: Iterable[Manifest]) -> Linked:
 
     _add_declarations(linked)
     declared_uri = _declared_uris(linked)
+    loop_names = _loop_names(linked.manifests)
     for manifest in linked.manifests:
         for step in manifest.steps.values():
             for ref in step.inputs:
                 _connect(linked, manifest, ref, declared_uri, step, into_step=True)
             for ref in step.outputs:
                 _connect(linked, manifest, ref, declared_uri, step, into_step=False)
-        _check_other_references(linked, manifest, by_name, declared_uri)
+        _check_other_references(linked, manifest, by_name, declared_uri, loop_names)
     _link_uris(linked.dataflow)
     return linked
 
@@ -164,7 +165,7 @@ def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
 
 
 def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[str, Manifest],
-                             declared_uri: dict[str, Artifact]) -> None:
+                             declared_uri: dict[str, Artifact], loop_names: dict[str, None]) -> None:
     """Anchors, eval sets, loop steps and override targets must name something (LS004)."""
     for step in manifest.steps.values():
         if step.mixing is not None and step.mixing.anchor is not None:
@@ -183,14 +184,13 @@ def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[st
                 linked.nodes[ref] = node
     for override in manifest.overrides:
         target = override.target
-        if target is None or target.text in by_name or _loop_named(linked, target.text):
+        if target is None or target.text in by_name or target.text in loop_names:
             continue
         node = f"{manifest.pipeline}:{target.text}" if not target.is_uri else target.text
         attributes = linked.dataflow.nodes.get(node)
         if attributes is not None and attributes["pipeline"] is not None:
             linked.nodes[target] = node
             continue
-        loop_names = [name for other in linked.manifests for name in other.loops]
         choices = [*manifest.artifacts, *manifest.steps, *by_name, *loop_names]
         message = (f"override target {target.text!r} names no node, loop or pipeline"
                    f"{_did_you_mean(target.text, choices)}")
@@ -210,8 +210,14 @@ def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
     return None
 
 
-def _loop_named(linked: Linked, name: str) -> bool:
-    return any(name in manifest.loops for manifest in linked.manifests)
+def _loop_names(manifests: Iterable[Manifest]) -> dict[str, None]:
+    """The name of every ``loops`` entry of the project, in manifest order (looked up once per override).
+
+    >>> from types import SimpleNamespace
+    >>> list(_loop_names([SimpleNamespace(loops={"b": 1}), SimpleNamespace(loops={"a": 2, "b": 3})]))
+    ['b', 'a']
+    """
+    return {name: None for manifest in manifests for name in manifest.loops}
 
 
 def _did_you_mean(word: str, choices: Iterable[str]) -> str:
