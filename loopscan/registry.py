@@ -11,6 +11,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import importlib.util
 import pkgutil
@@ -65,7 +66,9 @@ def rules_from_dir(folder: Path) -> list[Rule]:
         raise RuleLoadError(f"rules folder '{folder}' does not exist")
     found: list[Rule] = []
     for path in sorted(folder.glob("*.py")):
-        name = f"loopscan_rules_dir_{abs(hash(str(path.resolve())))}_{path.stem}"
+        # A digest, not hash(): the module name must not change with PYTHONHASHSEED.
+        digest = hashlib.sha256(str(path.resolve()).encode("utf-8", "surrogateescape")).hexdigest()[:16]
+        name = f"loopscan_rules_dir_{digest}_{path.stem}"
         spec = importlib.util.spec_from_file_location(name, path)
         if spec is None or spec.loader is None:
             raise RuleLoadError(f"cannot load rule module '{path}'")
