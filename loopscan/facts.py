@@ -19,6 +19,7 @@ from loopscan.link import Linked
 from loopscan.loops import (
     cyclic_generate_steps,
     generate_components,
+    restricted,
     shortest_cycle,
     strongly_connected_components,
     successor_lists,
@@ -193,7 +194,7 @@ class Facts:
     def witness(self, generate: str) -> list[str]:
         """The shortest cycle through a generate step on a loop, [] when it lies on none."""
         component = self.cyclic_generate_steps.get(generate)
-        return shortest_cycle(self.successor_lists, generate, component) if component else []
+        return shortest_cycle(self._within(component), generate, None) if component else []
 
     def _documenting_entries(self) -> dict[str, list[LoopDoc]]:
         """Each step listed in some ``loops`` entry's ``through``, with those entries in file order."""
@@ -245,8 +246,20 @@ class Facts:
         return self.provenance_flow.value
 
     def _witnesses(self, found: dict[str, frozenset[str]]) -> dict[str, list[str]]:
-        adjacency = self.successor_lists
-        return {node: shortest_cycle(adjacency, node, component) for node, component in sorted(found.items())}
+        return {node: shortest_cycle(self._within(component), node, None) for node, component in sorted(found.items())}
+
+    def _within(self, component: frozenset[str]) -> dict[str, list[str]]:
+        """The successor lists inside one component, made once per component and shared by its witnesses."""
+        made = self._restricted
+        found = made.get(component)
+        if found is None:
+            found = made[component] = restricted(self.successor_lists, component)
+        return found
+
+    @cached_property
+    def _restricted(self) -> dict[frozenset[str], dict[str, list[str]]]:
+        """The restricted successor lists made so far, by component."""
+        return {}
 
     @cached_property
     def provenance_flow(self) -> ProvenanceFlow:

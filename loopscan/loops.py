@@ -138,21 +138,23 @@ def generate_components(graph: GraphLike, components: Iterable[list[str]],
     return found
 
 
-def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str]) -> list[str]:
+def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str] | None) -> list[str]:
     """The shortest cycle from ``start`` back to it, using only nodes in ``within``.
 
     Breadth-first over ``adjacency`` (sorted successor lists make the answer
     deterministic: of two shortest cycles, the one first in sorted order).
     Returns the nodes in order, starting with ``start`` (not repeated at the
-    end), or an empty list when there is no such cycle.
+    end), or an empty list when there is no such cycle. With ``within`` None,
+    ``adjacency`` already holds only the nodes to use (:func:`restricted`).
 
     >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["a"]}
     >>> shortest_cycle(adjacency, "a", {"a", "b", "c"})
     ['a', 'b']
-    >>> shortest_cycle(adjacency, "a", {"a", "c"})
-    []
+    >>> shortest_cycle(adjacency, "a", {"a", "c"}), shortest_cycle(restricted(adjacency, {"a", "c"}), "a", None)
+    ([], [])
     """
-    allowed = within if isinstance(within, (set, frozenset)) else set(within)
+    if within is not None:
+        adjacency = restricted(adjacency, {*within, start})
     parent: dict[str, str] = {}
     queue: deque[str] = deque([start])
     while queue:
@@ -163,7 +165,17 @@ def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str]) -> l
                 while path[-1] != start:
                     path.append(parent[path[-1]])
                 return path[::-1]
-            if successor in allowed and successor not in parent:
+            if successor not in parent:
                 parent[successor] = node
                 queue.append(successor)
     return []
+
+
+def restricted(adjacency: Adjacency, within: Iterable[str]) -> dict[str, list[str]]:
+    """The successor lists of the nodes in ``within``, keeping only successors in ``within`` (order kept).
+
+    >>> restricted({"a": ["b", "c"], "b": ["a"], "c": ["a"]}, {"a", "b"})
+    {'a': ['b'], 'b': ['a']}
+    """
+    allowed = within if isinstance(within, (set, frozenset)) else set(within)
+    return {node: [head for head in adjacency[node] if head in allowed] for node in sorted(allowed)}
