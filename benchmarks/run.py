@@ -121,9 +121,10 @@ def graph_size(folder: Path) -> tuple[int, int, int]:
     return len(project.files), project.dataflow.number_of_nodes(), project.dataflow.number_of_edges()
 
 
-def bench_size(nodes: int, repeat: int, scratch: Path) -> Row:
-    folder = scratch / f"project-{nodes}"
-    write_project(folder, pipelines_for(nodes))
+def bench_size(nodes: int, repeat: int, scratch: Path, ring: bool = False) -> Row:
+    """Generate a project of about ``nodes`` graph nodes (one ring through every manifest with ``ring``) and time it."""
+    folder = scratch / f"{'ring' if ring else 'project'}-{nodes}"
+    write_project(folder, pipelines_for(nodes), ring=ring)
     timings = measure_side_by_side({"loopscan": loopscan_command(folder), "floor": floor_command(folder)},
                                    repeat, scratch)
     files, graph_nodes, edges = graph_size(folder)
@@ -206,6 +207,9 @@ def main() -> int:
     parser.add_argument("--repeat", type=int, default=5, help="timed runs of each command per size")
     parser.add_argument("--latency-repeat", type=int, default=15, help="timed runs of each latency command")
     parser.add_argument("--keep", type=Path, help="generate the projects here and keep them")
+    parser.add_argument("--ring", type=int, metavar="NODES",
+                        help="also time the stress case: one loop through every manifest of a project this big "
+                             "(reported apart; no target)")
     args = parser.parse_args()
 
     print(machine())
@@ -217,10 +221,16 @@ def main() -> int:
             rows.append(bench_size(nodes, args.repeat, scratch))
             print(f"  {nodes:,} nodes: loopscan {rows[-1].loopscan.seconds:.2f} s, "
                   f"floor {rows[-1].floor.seconds:.2f} s", file=sys.stderr)
+        ring = bench_size(args.ring, args.repeat, scratch, ring=True) if args.ring else None
         latency = bench_latency(args.latency_repeat, scratch)
     print()
     print(table(rows))
     print()
+    if ring is not None:
+        print(f"Stress case, one strongly connected component through all {ring.files:,} manifests "
+              f"({ring.nodes:,} nodes, every generate step on it, no loop documented):")
+        print(table([ring]))
+        print()
     results = verdicts(rows, latency)
     for met, text in results:
         print(f"{'met ' if met else 'MISSED'}  {text}")
