@@ -9,7 +9,9 @@ other.
 Node attributes: ``kind`` (a step kind, or ``dataset``/``model``/``uri``),
 ``pipeline`` (None for URI nodes) and ``decl`` (the :class:`Step` or
 :class:`Artifact`, None for URI nodes). Edge attribute ``link`` is True on
-URI-overlap edges.
+URI-overlap edges. The graph is a :class:`~loopscan.graph.DataFlow` (plain
+dicts, what the analyses walk); :attr:`Linked.graph` gives the same graph as a
+``networkx.DiGraph``.
 """
 
 from __future__ import annotations
