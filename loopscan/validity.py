@@ -140,6 +140,13 @@ class _Compiler:
             return _always
         if len(checks) == 1:
             return checks[0]
+        if len(checks) == 2:
+            first, second = checks
+            return lambda value: first(value) and second(value)
+
+        if len(checks) == 3:
+            first, second, third = checks
+            return lambda value: first(value) and second(value) and third(value)
         return lambda value: all(check(value) for check in checks)
 
     def keyword(self, name: str, value: Any, schema: dict[str, Any]) -> Predicate | None:
@@ -198,17 +205,17 @@ class _Compiler:
 
     def k_required(self, names: list[str], schema: dict[str, Any]) -> Predicate:
         needed = tuple(names)
-        return lambda value: not isinstance(value, dict) or all(name in value for name in needed)
+        return lambda value: not isinstance(value, dict) or all(map(value.__contains__, needed))
 
     def k_items(self, items: Any, schema: dict[str, Any]) -> Predicate:
         if "prefixItems" in schema:
             raise Unsupported("items with prefixItems")
         each = self.schema(items)
-        return lambda value: not isinstance(value, list) or all(each(item) for item in value)
+        return lambda value: not isinstance(value, list) or all(map(each, value))
 
     def k_propertyNames(self, names: Any, schema: dict[str, Any]) -> Predicate:
         each = self.schema(names)
-        return lambda value: not isinstance(value, dict) or all(each(key) for key in value)
+        return lambda value: not isinstance(value, dict) or all(map(each, value))
 
     def k_oneOf(self, branches: list[Any], schema: dict[str, Any]) -> Predicate:
         compiled = [self.schema(branch) for branch in branches]
@@ -253,7 +260,7 @@ class _Compiler:
         if extra is True:
             return None
         each = self.schema(extra)
-        return lambda value: not isinstance(value, dict) or all(each(item) for item in value.values())
+        return lambda value: not isinstance(value, dict) or all(map(each, value.values()))
 
 
 def compile_schema(schema: dict[str, Any]) -> Predicate:
