@@ -154,8 +154,6 @@ def analyse_provenance(graph: GraphLike, successors: Mapping[str, Sequence[str]]
     inflow = {node: _LABELS[written.get(node, 0) | overlapping.get(node, 0)] for node in own}
     out_plain = {node: (0 if node in shape.models else bits) for node, bits in value.items()}
     ordered = successors if successors is not None else {node: sorted(graph.succ[node]) for node in graph}
-    labels = {node: _LABELS[bits] for node, bits in own.items()}
-
     def carries_ai(bits: int) -> bool:
         return bits not in (0, _HUMAN)
 
@@ -165,8 +163,8 @@ def analyse_provenance(graph: GraphLike, successors: Mapping[str, Sequence[str]]
     return ProvenanceFlow(
         value={node: _LABELS[value.get(node, 0)] or "unknown" for node in graph},
         inflow=inflow,
-        ai_trace=_trace(graph, ordered, shape, _ai_sources(graph, labels), carries_ai, out_plain, written),
-        unknown_trace=_trace(graph, ordered, shape, _unknown_sources(graph, labels), carries_unknown, out_plain,
+        ai_trace=_trace(graph, ordered, shape, _ai_sources(shape, own), carries_ai, out_plain, written),
+        unknown_trace=_trace(graph, ordered, shape, _unknown_sources(shape, own), carries_unknown, out_plain,
                              written),
     )
 
@@ -177,19 +175,21 @@ _BITS: dict[str | None, int] = {None: 0, "human": _HUMAN, "ai": _AI, "mixed": _M
 _LABELS: dict[int, str | None] = {bits: label for label, bits in _BITS.items()}
 
 _JOINED, _CONSTANT, _CLASSIFIED, _PASSED_ON = range(4)
-"""How a node's value follows from what flows into it (see :func:`_out_value`)."""
+"""How a node's value follows from what flows into it, by its kind (the list at the top of this module):
+the join of its label and its inflows (an artifact), a constant (a generate or ingest step), its inflow
+with ``unknown`` made ``mixed`` (a classifier gate), or its inflow as it is (any other step)."""
 
 
 class _Shape:
-    """What the fixpoint needs of each node, looked up once: how its value is made, and its out-edges by kind."""
+    """What the fixpoint needs of each node, looked up once: how its value is made, and which kind it is."""
 
     def __init__(self, graph: GraphLike) -> None:
+        self.succ = graph.succ
         self.rule: dict[str, int] = {}
         self.constant: dict[str, int] = {}
-        self.plain: dict[str, list[str]] = {}
-        self.links: dict[str, list[str]] = {}
         self.models: set[str] = set()
         self.generates: set[str] = set()
+        self.ingests: list[str] = []
         for node, attributes in graph.nodes.items():
             kind = attributes.get("kind")
             decl = attributes.get("decl")
@@ -207,9 +207,8 @@ class _Shape:
                 self.models.add(node)
             elif kind == "generate":
                 self.generates.add(node)
-            edges = graph.succ[node]
-            self.plain[node] = [head for head, edge in edges.items() if not edge.get("link")]
-            self.links[node] = [head for head, edge in edges.items() if edge.get("link")]
+            elif kind == "ingest":
+                self.ingests.append(node)
 
 
 def _declared(attributes: Mapping[str, object]) -> str | None:
@@ -231,7 +230,7 @@ def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlap
     """
     queue: deque[str] = deque(start)
     queued = set(queue)
-    rule, constant, plain, links, models = shape.rule, shape.constant, shape.plain, shape.links, shape.models
+    rule, constant, models, succ = shape.rule, shape.constant, shape.models, shape.succ
     while queue:
         node = queue.popleft()
         queued.discard(node)
@@ -246,17 +245,19 @@ def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlap
         else:
             bits = into
         value[node] = bits
-        for out, heads, target in ((0 if node in models else bits, plain[node], written),
-                                   (into, links[node], overlapping)):
+        plain = 0 if node in models else bits
+        if not (plain or into):
+            continue
+        for head, edge in succ[node].items():
+            out, target = (into, overlapping) if edge.get("link") else (plain, written)
             if not out:
                 continue
-            for head in heads:
-                before = target.get(head, 0)
-                if before | out != before:
-                    target[head] = before | out
-                    if head not in queued:
-                        queued.add(head)
-                        queue.append(head)
+            before = target.get(head, 0)
+            if before | out != before:
+                target[head] = before | out
+                if head not in queued:
+                    queued.add(head)
+                    queue.append(head)
 
 
 def _has_classifier(decl: object) -> bool:
@@ -264,23 +265,18 @@ def _has_classifier(decl: object) -> bool:
     return isinstance(decl, Step) and bool(decl.classifier)
 
 
-def _steps(graph: GraphLike, kind: str) -> list[str]:
-    """The steps of one kind, sorted (so that the traces are deterministic)."""
-    return sorted(node for node, attributes in graph.nodes.items() if attributes.get("kind") == kind)
-
-
-def _ai_sources(graph: GraphLike, own: dict[str, str | None]) -> list[list[_State]]:
-    """Generate steps; then datasets declared ``ai`` or ``mixed``, and ingests with a classifier."""
-    generators = [(node, True) for node in _steps(graph, "generate")]
-    labelled = [(node, False) for node in own if own[node] in ("ai", "mixed")]
-    ingests = [(node, True) for node in _steps(graph, "ingest") if _has_classifier(graph.nodes[node].get("decl"))]
+def _ai_sources(shape: _Shape, own: dict[str, int]) -> list[list[_State]]:
+    """Generate steps; then datasets declared ``ai`` or ``mixed``, and ingests with a classifier (each tier sorted)."""
+    generators = [(node, True) for node in sorted(shape.generates)]
+    labelled = [(node, False) for node, bits in own.items() if bits in (_AI, _MIXED)]
+    ingests = [(node, True) for node in shape.ingests if shape.constant[node] == _MIXED]
     return [generators, sorted(labelled + ingests)]
 
 
-def _unknown_sources(graph: GraphLike, own: dict[str, str | None]) -> list[list[_State]]:
-    """Ingests with no classifier; then artifacts of unknown provenance by label or for want of one."""
-    ingests = [(node, True) for node in _steps(graph, "ingest") if not _has_classifier(graph.nodes[node].get("decl"))]
-    labelled = [(node, False) for node in sorted(own) if own[node] == "unknown"]
+def _unknown_sources(shape: _Shape, own: dict[str, int]) -> list[list[_State]]:
+    """Ingests with no classifier; then artifacts of unknown provenance by label or for want of one (sorted)."""
+    ingests = [(node, True) for node in sorted(shape.ingests) if shape.constant[node] == _UNKNOWN]
+    labelled = [(node, False) for node in sorted(own) if own[node] == _UNKNOWN]
     return [ingests, labelled]
 
 
