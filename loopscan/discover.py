@@ -29,7 +29,7 @@ class Candidate:
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> list[Candidate]:
-    """Every YAML file under ``paths``, once each, sorted by shown path.
+    """Every YAML file under ``paths``, once each (however many links reach it), sorted by shown path.
 
     Folders are walked recursively (symlinked folders too, once each, so a
     symlink loop ends); a file named directly is taken whatever its suffix.
@@ -44,45 +44,63 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
         relative = os.path.relpath(os.path.abspath(path), root)
         return any(pattern.match(relative) or pattern.match(relative + "/") for pattern in excluded)
 
-    found: dict[str, Candidate] = {}
+    found: dict[object, Candidate] = {}
     for path in paths:
         if not os.path.lexists(path):
             raise MissingPath(f"path '{path}' does not exist")
         if os.path.isdir(path):
-            for file, error in _walk(path, is_excluded):
-                real = os.path.realpath(file)
-                found.setdefault(real, Candidate(file, display_path(file), error=error))
+            for file, identity, error in _walk(path, is_excluded):
+                found.setdefault(identity, Candidate(file, display_path(file), error=error))
         elif not is_excluded(path):
-            found[os.path.realpath(path)] = Candidate(path, display_path(path), explicit=True)
+            found[_identity(path)] = Candidate(path, display_path(path), explicit=True)
     return sorted(found.values(), key=lambda c: c.shown)
 
 
-def _walk(top: str, is_excluded: Callable[[str], bool]) -> Iterator[tuple[str, str]]:
-    """Each YAML file under ``top`` with "", and each folder that could not be listed with why."""
-    seen: set[str] = set()
-    unlisted: list[OSError] = []
-    # os.walk(followlinks=True) never ends on a symlink loop, so keep the real
-    # folders already visited and prune repeats.
-    for folder, subfolders, files in os.walk(top, followlinks=True, onerror=unlisted.append):
-        while unlisted:
-            yield from _unlisted(unlisted.pop())
-        real = os.path.realpath(folder)
-        if real in seen:
-            subfolders[:] = []
+def _identity(path: str, entry: os.DirEntry[str] | None = None) -> object:
+    """What makes two paths one file or folder: its device and inode (symlinks followed).
+
+    One stat per entry: ``os.path.realpath`` would stat every folder on the way, and
+    across a tree a thousand folders deep that took half a minute. A path that cannot
+    be stat'ed (a dangling symlink, a file that is gone) is its own identity.
+    """
+    try:
+        info = entry.stat() if entry is not None else os.stat(path)
+    except OSError:
+        return os.path.abspath(path)
+    return (info.st_dev, info.st_ino)
+
+
+def _walk(top: str, is_excluded: Callable[[str], bool]) -> Iterator[tuple[str, object, str]]:
+    """(path, identity, "") for each YAML file under ``top``; (path, identity, why) for a folder not listed.
+
+    Top-down and sorted, like ``os.walk``, but with an explicit stack: ``os.walk``
+    recurses (before Python 3.12), so a tree a thousand folders deep ended the scan
+    with a RecursionError. Symlinked folders are followed, each real folder once,
+    so a symlink loop ends.
+    """
+    seen: set[object] = set()
+    stack: list[tuple[str, object]] = [(top, _identity(top))]
+    while stack:
+        folder, identity = stack.pop()
+        if identity in seen:
             continue
-        seen.add(real)
-        subfolders[:] = sorted(
-            name for name in subfolders
-            if name not in SKIPPED_FOLDERS and not is_excluded(os.path.join(folder, name))
-        )
-        for name in sorted(files):
-            file = os.path.join(folder, name)
-            if name.endswith(YAML_SUFFIXES) and not is_excluded(file):
-                yield file, ""
-    while unlisted:
-        yield from _unlisted(unlisted.pop())
-
-
-def _unlisted(err: OSError) -> Iterator[tuple[str, str]]:
-    if err.filename is not None:
-        yield os.fsdecode(err.filename), f"cannot read folder: {err.strerror or err}"
+        seen.add(identity)
+        try:
+            with os.scandir(folder) as listing:
+                entries = sorted(listing, key=lambda entry: entry.name)
+        except OSError as err:
+            yield folder, identity, f"cannot read folder: {err.strerror or err}"
+            continue
+        subfolders = []
+        for entry in entries:
+            try:
+                is_folder = entry.is_dir()  # follows symlinks
+            except OSError:
+                is_folder = False
+            path = os.path.join(folder, entry.name)
+            if is_folder:
+                if entry.name not in SKIPPED_FOLDERS and not is_excluded(path):
+                    subfolders.append((path, _identity(path, entry)))
+            elif entry.name.endswith(YAML_SUFFIXES) and not is_excluded(path):
+                yield path, _identity(path, entry), ""
+        stack.extend(reversed(subfolders))

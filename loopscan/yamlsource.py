@@ -14,11 +14,14 @@ it can:
 
 Values come back as plain ``dict``/``list``/``str``/``int``/``float``/``bool``/
 ``None``. Dates stay strings (exactly as written), so that a document is valid
-JSON data for the schema and a date is parsed only where one is expected.
+JSON data for the schema and a date is parsed only where one is expected; so do
+``.nan`` and ``.inf``, which JSON cannot hold (as numbers they would pass every
+``minimum`` and ``maximum`` and reach arithmetic that cannot take them).
 """
 
 from __future__ import annotations
 
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -65,12 +68,13 @@ _constructor = SafeConstructor()
 
 _STR = "tag:yaml.org,2002:str"
 _INT = "tag:yaml.org,2002:int"
+_FLOAT = "tag:yaml.org,2002:float"
 _MERGE = "tag:yaml.org,2002:merge"
 _TYPED_SCALARS = {
     "tag:yaml.org,2002:null",
     "tag:yaml.org,2002:bool",
     _INT,
-    "tag:yaml.org,2002:float",
+    _FLOAT,
 }
 _PLAIN_TAGS = {
     _STR,
@@ -397,4 +401,6 @@ def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
     if tag == _INT and value.bit_length() > MAX_INT_BITS:
         # 0x and 0b numbers of thousands of digits construct fine, then fail when printed in decimal.
         raise too_large
+    if tag == _FLOAT and not math.isfinite(value):
+        return event.value
     return value

@@ -22,6 +22,7 @@ import shutil
 import socket
 import stat
 import sys
+import time
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -87,10 +88,11 @@ def test_directory_symlink_loops_end_and_each_manifest_is_reported_once(
     assert result.json()["summary"]["files"] == 2
 
 
-def test_a_file_reached_through_two_symlinks_is_read_once(project: Write, run: Run) -> None:
+def test_a_file_reached_through_symlinks_and_hard_links_is_read_once(project: Write, run: Run) -> None:
     manifests(project, "real/a.yaml")
     os.symlink("real/a.yaml", "link.yaml")
     os.symlink("real", "linked-folder")
+    os.link("real/a.yaml", "hard-link.yaml")
     result = scan(run, ".", "link.yaml")
     assert [rule for _, rule, _ in reported(result)] == ["LS003"]
     assert result.json()["summary"]["files"] == 1
@@ -105,6 +107,40 @@ def test_a_symlink_loop_between_files_is_reported_once(project: Write, run: Run)
         ("loop-1.yaml", "LS001", "cannot read file: Too many levels of symbolic links"),
         ("loop-2.yaml", "LS001", "cannot read file: Too many levels of symbolic links"),
     ]
+
+
+DEPTH = 1500
+
+
+@pytest.fixture
+def deep_tree(project: Write) -> Iterator[str]:
+    """A manifest at the bottom of 1,500 nested folders; its path, relative to the project."""
+    here = os.getcwd()
+    for _ in range(DEPTH):
+        os.mkdir("d")
+        os.chdir("d")
+    Path("deep.yaml").write_text("loopscan: 1\npipeline: [\n", encoding="utf-8")
+    os.chdir(here)
+    yield "/".join(["d"] * DEPTH + ["deep.yaml"])
+    # Remove it bottom-up without recursion (shutil.rmtree recurses too).
+    os.chdir("/".join(["d"] * DEPTH))
+    os.remove("deep.yaml")
+    for _ in range(DEPTH):
+        os.chdir("..")
+        os.rmdir("d")
+    os.chdir(here)
+
+
+def test_a_folder_tree_1500_levels_deep_is_walked_to_the_bottom_in_seconds(
+    project: Write, run: Run, deep_tree: str
+) -> None:
+    """os.walk recurses (before Python 3.12): this tree ended the scan with a RecursionError, and
+    realpath() on every folder took half a minute."""
+    manifests(project, "top.yaml")
+    started = time.monotonic()
+    result = scan(run)
+    assert time.monotonic() - started < 5
+    assert [(file, rule) for file, rule, _ in reported(result)] == [(deep_tree, "LS001"), ("top.yaml", "LS003")]
 
 
 # Unreadable files and folders ----------------------------------------------------------------

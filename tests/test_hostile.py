@@ -361,6 +361,41 @@ def test_the_largest_64_bit_integer_is_still_a_number(project: Write, run: Run) 
     assert "18446744073709551615 is greater than the maximum of 1" in finding["message"]
 
 
+def test_nan_and_infinity_are_schema_errors_where_a_number_is_wanted(project: Write, run: Run) -> None:
+    """As floats they passed every minimum and maximum, then crashed the mix arithmetic (internal error)."""
+    path = project("nan.yaml", """
+        loopscan: 1
+        pipeline: nan
+        owner: ana
+        description: .inf
+        datasets:
+          mixed: {provenance: mixed, synthetic_fraction: .NaN}
+          anchor: {provenance: human, frozen: true}
+        steps:
+          train:
+            kind: train
+            inputs: [{ref: mixed, share: .nan}, {ref: anchor, share: 0.5}]
+            mixing: {max_synthetic: -.inf, anchor: anchor, log: runs}
+        """)
+    result = in_process(run, "nan.yaml")
+    assert result.err == ""
+    text = path.read_text(encoding="utf-8")
+    written = [text.splitlines()[f["line"] - 1][f["column"] - 1:].split(",")[0].rstrip("}")
+               for f in result.json()["findings"]]
+    assert written == [".NaN", ".nan", "-.inf"]
+    assert {(f["rule"], f["message"].split(": ", 1)[1]) for f in result.json()["findings"]} == {
+        ("LS002", "must be a number, not a string")}
+
+
+def test_nan_in_the_config_is_a_one_line_config_error(project: Write, run: Run) -> None:
+    project("loopscan.yaml", "policy:\n  max_synthetic: .nan\n")
+    project("p.yaml", "loopscan: 1\npipeline: p\nowner: ana\n")
+    result = run("check", ".")
+    assert (result.code, result.out) == (2, "")
+    assert result.err == "loopscan: error: loopscan.yaml:2:3: config key 'policy.max_synthetic': " \
+                         "must be a number, not a string\n"
+
+
 # Code in YAML tags ----------------------------------------------------------------------------
 
 
