@@ -32,8 +32,8 @@ from loopscan.config import Config
 from loopscan.discover import discover
 from loopscan.linter import Report
 from loopscan.linter import run as run_linter
+from loopscan.printable import printable
 from loopscan.registry import all_rules
-from loopscan.render.text import printable
 from loopscan.render.text import render as render_text
 from tests.conftest import REPO, TODAY, Result, Run, Write
 

@@ -2,38 +2,20 @@
 
 Every value that comes from a scanned repository (file names, messages that
 quote URIs and references, override reasons, node ids) goes through
-:func:`printable`, so it can neither start a fake finding line nor send a
-terminal escape sequence.
+:func:`loopscan.printable.printable`, so it can neither start a fake finding
+line nor send a terminal escape sequence.
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from itertools import groupby
 
 from loopscan.findings import Finding, Severity, Waypoint
 from loopscan.linter import Report
+from loopscan.printable import printable
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
-
-_UNPRINTABLE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-"""Control characters (C0, DEL, C1), Unicode line breaks and bidirectional controls."""
-_SHORT_ESCAPES = {"\n": "\\n", "\r": "\\r", "\t": "\\t"}
-
-
-def printable(text: str) -> str:
-    r"""``text`` with every character that could move the cursor, end a line or reorder text escaped.
-
-    >>> printable("a\nfake.yaml:1:1: LS001 \x1b[31m\u202e")
-    'a\\nfake.yaml:1:1: LS001 \\x1b[31m\\u202e'
-    """
-    return _UNPRINTABLE.sub(_escape, text)
-
-
-def _escape(match: re.Match[str]) -> str:
-    char = match.group()
-    return _SHORT_ESCAPES.get(char) or (f"\\x{ord(char):02x}" if ord(char) < 0x100 else f"\\u{ord(char):04x}")
 
 
 def render(report: Report, color: bool = False, quiet: bool = False, show_suppressed: bool = False) -> str:
