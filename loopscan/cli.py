@@ -11,6 +11,7 @@ Imports of the engine happen inside the commands, so that ``--version``,
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
 import tempfile
@@ -22,6 +23,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopscan import __version__
+from loopscan.printable import printable
 
 if TYPE_CHECKING:
     from loopscan.config import Config
@@ -119,7 +121,7 @@ def check_command(
     report = run(candidates, loaded_config, rules, _parse_today(today))
     if verbose:
         for file, why in report.passed_over:
-            typer.echo(f"passed over {file}: {why}", err=True)
+            _note(f"passed over {file}: {why}")
 
     if output_format is OutputFormat.text:
         from loopscan.render.text import render as render_text
@@ -198,8 +200,7 @@ def graph_command(
         raise UserError(str(err)) from None
     unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
     if unread:
-        typer.echo(f"loopscan: not drawn: {', '.join(unread)} could not be used ('loopscan check' says why)",
-                   err=True)
+        _note(f"loopscan: not drawn: {', '.join(unread)} could not be used ('loopscan check' says why)")
     if output_format is GraphFormat.mermaid:
         from loopscan.render.mermaid import render as render_mermaid
 
@@ -229,14 +230,7 @@ def _emit_binary(data: bytes, output: Path | None) -> None:
         sys.stdout.buffer.write(data)
         sys.stdout.buffer.flush()
         return
-    folder = output.parent if str(output.parent) else Path(".")
-    try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{output.name}.", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, output)
-    except OSError as err:
-        raise UserError(f"cannot write '{output}': {err.strerror or err}") from None
+    write_atomically(output, data)
 
 
 @app.command("overrides")
@@ -261,8 +255,8 @@ def overrides_command(
     project = analyse(candidates, loaded_config, _parse_today(today))
     unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
     if unread:
-        typer.echo(f"loopscan: the overrides of {', '.join(unread)} are not listed: the file could not be "
-                   "used ('loopscan check' says why)", err=True)
+        _note(f"loopscan: the overrides of {', '.join(unread)} are not listed: the file could not be "
+              "used ('loopscan check' says why)")
     reviews = review(project, expiring_within)
     if output_format is TableFormat.json:
         from loopscan.render.overrides import render_json
@@ -352,8 +346,8 @@ def _prepare(
             folders.extend(config.root / folder for folder in config.rules_dirs)
         else:
             shown = ", ".join(config.rules_dirs)
-            typer.echo(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
-                       "pass --trust-config to load them", err=True)
+            _note(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
+                  "pass --trust-config to load them")
     rules = _load_rules(all_rules, folders)
     ignored = [*(ignore or []), *config.ignore]
     return config, candidates, list(selected(rules, select or [], ignored))
@@ -385,19 +379,34 @@ def _emit(text: str, output: Path | None) -> None:
     if output is None:
         sys.stdout.write(text)
         return
-    write_atomically(output, text)
+    write_atomically(output, text.encode("utf-8"))
 
 
-def write_atomically(path: Path, text: str) -> None:
-    """Write through a temporary file and rename, so an interrupted run leaves the old file whole."""
+def write_atomically(path: Path, data: bytes) -> None:
+    """Write through a temporary file beside ``path`` and rename it over ``path``.
+
+    A run that fails or is interrupted while writing leaves the old file whole
+    and no temporary file behind.
+    """
     folder = path.parent if str(path.parent) else Path(".")
+    temporary: str | None = None
     try:
         handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "w", encoding="utf-8") as stream:
-            stream.write(text)
+        with os.fdopen(handle, "wb") as stream:
+            stream.write(data)
         os.replace(temporary, path)
+        temporary = None
     except OSError as err:
         raise UserError(f"cannot write '{path}': {err.strerror or err}") from None
+    finally:
+        if temporary is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(temporary)
+
+
+def _note(text: str) -> None:
+    """One line on stderr; names from a scanned repository cannot add lines or drive the terminal."""
+    typer.echo(printable(text), err=True)
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -406,7 +415,7 @@ def main(argv: list[str] | None = None) -> None:
     try:
         code = app(args=args, prog_name="loopscan", standalone_mode=False)
     except UserError as err:
-        print(f"loopscan: error: {err}", file=sys.stderr)
+        print(f"loopscan: error: {printable(str(err))}", file=sys.stderr)
         sys.exit(2)
     except typer.TyperException as err:  # bad usage: an unknown option, a missing argument, a bad value
         if type(err).__name__ == "NoArgsIsHelpError":  # plain `loopscan`: the help, as usage

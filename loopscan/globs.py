@@ -49,12 +49,40 @@ def glob_regex(pattern: str) -> re.Pattern[str]:
         elif pattern[i] == "?":
             out.append("[^/]")
             i += 1
-        elif pattern[i] == "[" and "]" in pattern[i + 2:]:
-            end = pattern.index("]", i + 2)
-            body = pattern[i + 1:end].replace("\\", "\\\\")
-            out.append("[^" + body[1:] + "]" if body.startswith("!") else "[" + body + "]")
+        elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1 and (
+                char_class := _char_class(pattern[i + 1:end])) is not None:
+            out.append(char_class)
             i = end + 1
         else:
             out.append(re.escape(pattern[i]))
             i += 1
     return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _char_class(body: str) -> str | None:
+    """A glob bracket body (``a-z``, ``!abc``) as a regex class built from escaped characters.
+
+    None when it is not a usable class (an empty one, or a range such as ``z-a``);
+    the ``[`` is then an ordinary character.
+
+    >>> _char_class("!a-c"), _char_class("z-a"), _char_class("!")
+    ('[^a-c]', None, None)
+    """
+    negate = body[:1] in ("!", "^")
+    items = body[1:] if negate else body
+    parts: list[str] = []
+    k = 0
+    while k < len(items):
+        if k + 2 < len(items) and items[k + 1] == "-":
+            low, high = items[k], items[k + 2]
+            if low > high:
+                return None
+            parts.append(f"{re.escape(low)}-{re.escape(high)}")
+            k += 3
+        else:
+            parts.append(re.escape(items[k]))
+            k += 1
+    if not parts:
+        return None
+    return ("[^" if negate else "[") + "".join(parts) + "]"
+

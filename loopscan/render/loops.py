@@ -13,6 +13,7 @@ import json
 from collections.abc import Sequence
 
 from loopscan.facts import Loop
+from loopscan.printable import printable
 from loopscan.render.json import loop_dict
 from loopscan.rule import Project
 
@@ -58,6 +59,9 @@ def _safeguard_cell(steps: Sequence[str], bypassed: bool, rule: str) -> list[str
 def table(rows: list[list[list[str]]]) -> str:
     """The first row as a header, columns padded to their widest line, rows separated by a blank line.
 
+    Each line of a cell is made :func:`~loopscan.printable.printable`, so a name
+    from a scanned repository stays on its line.
+
     >>> print(table([[["A"], ["B"]], [["x", "y"], ["long"]], [["z"], ["w"]]]), end="")
     A  B
     -  ----
@@ -66,6 +70,7 @@ def table(rows: list[list[list[str]]]) -> str:
     <BLANKLINE>
     z  w
     """
+    rows = [[[printable(line) for line in cell] for cell in row] for row in rows]
     widths = [max(len(line) for row in rows for line in row[column]) for column in range(len(rows[0]))]
 
     def lines_of(row: list[list[str]]) -> str:

@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from loopscan.overrides import Review
+from loopscan.printable import printable
 
 STATUSES = ("expired", "incomplete", "too long", "in force")
 
@@ -51,7 +52,7 @@ def render_table(reviews: list[Review], today: date) -> str:
     rows = [("EXPIRES", "DAYS LEFT", "STATUS", "RULE", "TARGET", "APPROVED BY", "WHERE", "REASON")]
     for item in reviews:
         entry = review_dict(item)
-        rows.append((
+        rows.append(tuple(printable(cell) for cell in (
             entry["expires"] or "-",
             "-" if item.days_left is None else str(item.days_left),
             item.status,
@@ -60,7 +61,7 @@ def render_table(reviews: list[Review], today: date) -> str:
             entry["approved_by"] or "-",
             f"{entry['file']}:{entry['line']}",
             entry["reason"] or "-",
-        ))
+        )))
     widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
     lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
     counts = summary(reviews)
