@@ -90,7 +90,7 @@ def fuzz_settings(examples: int) -> Callable[[Any], Any]:
 # Checking every output of a scan ---------------------------------------------------------------
 
 UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
-FINDING_LINE = re.compile(r"^.+?:\d+:\d+: [A-Z]+\d+ \[(error|warning|info)\] ")
+FINDING_LINE = re.compile(r"^\S.*?:\d+:\d+: [A-Z]+\d+ \[(error|warning|info)\] ")
 TEXT_LINE = re.compile(r"^(    cycle:( as above)?|      -> .*|(Found|No findings) .*\.|)$")
 GITHUB_LINE = re.compile(r"^::(error|warning|notice) file=[^,:\r\n]*,line=\d+,col=\d+,title=[^,:\r\n]*::[^\r\n]*$")
 
@@ -249,8 +249,8 @@ operations = st.lists(st.tuples(st.integers(0, OPERATIONS - 1), st.integers(0, 1
 IDS = ("a", "b", "c", "gen", "train", "x.y_z-1")
 PIPELINES = ("p0", "p1", "p2")
 URIS = ("s3://lake/a/", "s3://lake/a/b.json", "s3://lake/*/gen/**", "s3://lake/a/?", "s3://lake/", "models:/m",
-        "gs://other/x", "s3://lake/a/**")
-"""URI shapes: prefixes, files inside them, globs (no bracket expressions: see tests/test_hostile.py)."""
+        "gs://other/x", "s3://lake/a/**", "s3://lake/[a-c]/*", "s3://lake/[!a]/", "s3://lake/[z-a]", "s3://[")
+"""URI shapes: prefixes, files inside them, globs (bracket expressions, odd ones too)."""
 DATES = ("2026-11-01", "2026-12-31", "2025-01-01", "9999-12-31", "0001-01-01", "2026-02-30", "2026-13-01", "soon")
 RULE_NAMES = ("LS101", "LS104", "LS301", "LS302", "LS303", "LS305", "LS601", "LS605", "LS999", "ls301")
 

@@ -44,7 +44,11 @@ EVIL = (
 """Line breaks of every kind, a fake finding and a fake workflow command, ANSI and OSC sequences,
 workflow-command escapes, bidi overrides, C0/C1 controls, and XML specials."""
 
+EVIL_URI = f"s3://echo/{EVIL}/"
+"""A dataset URI on a loop."""
+
 EVIL_FILE = "evil\n\x1b[31m,file=x:1%0A #?.yaml"
+LOOP_FILE = "loop\x1b[2J\r\n\u202e.yaml"
 """A file name with a line break, an escape, property separators, '%', a space, '#' and '?'."""
 
 UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u2029\u202a-\u202e\u2066-\u2069]")
@@ -83,16 +87,30 @@ overrides:
         datasets:
           same: {{uri: {quoted("s3://shared/" + EVIL)}, provenance: human}}
         """)
-    # Ids with a trailing line break pass the id pattern today ('$' also matches before a final '\n'):
-    # the loop's witness then carries them into every format.
-    project("loop.yaml", """
+    # A loop through a dataset known only by a hostile URI: the witness of every loop finding holds it.
+    # It is documented, in a file with a hostile name: the loops table shows that name.
+    Path(LOOP_FILE).write_text(f"""\
+loopscan: 1
+pipeline: echo
+owner: ana
+models:
+  parrot: {{uri: "models:/parrot"}}
+steps:
+  speak: {{kind: generate, inputs: [parrot], outputs: [{quoted(EVIL_URI)}]}}
+  learn: {{kind: train, inputs: [{quoted(EVIL_URI)}], outputs: [parrot]}}
+loops:
+  echo-loop: {{through: [speak, learn], why: {quoted(EVIL)}}}
+""", encoding="utf-8")
+    # Ids that end in a line break once passed the id pattern ('$' also matches before a final '\n'):
+    # they are schema errors now, and every output must stay well formed either way.
+    project("ids.yaml", """
         loopscan: 1
-        pipeline: "echo\\n"
+        pipeline: "ids\\n"
         owner: ana
         datasets:
-          "said\\n": {uri: "s3://echo/said/", provenance: ai}
+          "said\\n": {uri: "s3://ids/said/", provenance: ai}
         models:
-          "parrot\\n": {uri: "models:/parrot"}
+          "parrot\\n": {uri: "models:/ids"}
         steps:
           "speak\\n": {kind: generate, inputs: ["parrot\\n"], outputs: ["said\\n"]}
           "learn\\n": {kind: train, inputs: ["said\\n"], outputs: ["parrot\\n"]}
@@ -127,13 +145,13 @@ def test_the_hostile_project_quotes_every_hostile_value_in_some_finding(hostile:
     assert repr("nothing" + EVIL) in messages  # a reference quoted with repr
     assert EVIL_FILE in {finding["file"] for finding in hostile["findings"]}
     assert any(finding.get("suppressed", {}).get("reason") == EVIL for finding in hostile["findings"])
-    assert any("echo\n:speak\n" in finding.get("cycle", []) for finding in hostile["findings"])
+    assert any(EVIL_URI in finding.get("cycle", []) for finding in hostile["findings"] if finding["rule"] == "LS301")
     assert {"LS004", "LS005", "LS104", "LS301", "LS601", "LS605"} <= {f["rule"] for f in hostile["findings"]}
 
 
 # Text ----------------------------------------------------------------------------------------
 
-FINDING_LINE = re.compile(r"^(?P<where>.+?):(?P<line>\d+):(?P<column>\d+): (?P<rule>LS\d{3}) "
+FINDING_LINE = re.compile(r"^(?P<where>\S.*?):(?P<line>\d+):(?P<column>\d+): (?P<rule>LS\d{3}) "
                           r"\[(?P<severity>error|warning|info)\] (?P<message>.*)$")
 WITNESS_LINE = re.compile(r"^    cycle:( as above)?$|^      -> \S")
 SUMMARY_LINE = re.compile(r"^(Found \d+ errors?, \d+ warnings?, \d+ info|No findings) in \d+ manifest files?"
@@ -146,7 +164,7 @@ def test_text_output_has_one_line_per_finding_and_no_control_characters(
     out = check(run, "text").out
     assert UNPRINTABLE.search(out) is None, repr(UNPRINTABLE.search(out))
     lines = out.splitlines()
-    kinds = ["finding" if FINDING_LINE.match(line) else "witness" if WITNESS_LINE.match(line)
+    kinds = ["witness" if WITNESS_LINE.match(line) else "finding" if FINDING_LINE.match(line)
              else "summary" if SUMMARY_LINE.match(line) else "blank" if line == "" else line for line in lines]
     assert set(kinds) <= {"finding", "witness", "summary", "blank"}, [k for k in kinds if len(k) > 7]
     assert kinds.count("finding") == len(in_force(hostile))
@@ -187,7 +205,7 @@ def test_json_gives_back_every_hostile_value_exactly(hostile: dict[str, Any]) ->
     assert by_rule["LS104"]["suppressed"] == {"reason": EVIL, "approved_by": EVIL, "expires": "2026-12-01"}
     assert by_rule["LS005"]["message"].startswith(f"s3://shared/{EVIL} is declared 'human' here")
     assert by_rule["LS605"]["file"] == EVIL_FILE
-    assert by_rule["LS301"]["node"] == "echo\n:speak\n"
+    assert EVIL_URI in by_rule["LS301"]["cycle"]
 
 
 SARIF_SCHEMA = REPO.parent / "shared" / "specs" / "sarif" / "sarif-schema-2.1.0.json"
@@ -281,36 +299,42 @@ def test_github_escapes_every_percent_so_that_an_escape_in_a_value_is_kept_as_wr
         assert not set(escape_property(value)) & {":", ",", "\r", "\n"}
 
 
-# Known gaps, in files this suite's author may not change. Strict: each turns into a failure (remove
-# the mark) the day its fix lands. ------------------------------------------------------------
+# stderr -----------------------------------------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="the id pattern's '$' also matches before a trailing line break")
+def test_a_note_on_stderr_names_a_hostile_file_on_one_line(project: Write, run: Run) -> None:
+    Path(EVIL_FILE).write_text("just: data\n", encoding="utf-8")
+    result = run("check", ".", "-v")
+    assert result.err == f"passed over {printable(EVIL_FILE)}: no top-level 'loopscan' key\n"
+
+
+def test_an_error_about_a_hostile_path_is_one_line(project: Write, run: Run) -> None:
+    result = run("check", EVIL_FILE)
+    assert (result.code, result.out) == (2, "")
+    assert result.err == f"loopscan: error: path '{printable(EVIL_FILE)}' does not exist\n"
+
+
+# The schema and the review tables ------------------------------------------------------------------
+
+
 def test_an_id_with_a_trailing_line_break_is_a_schema_error(project: Write, run: Run) -> None:
+    """The id pattern once ended in '$', which in Python also matches before a final line break."""
     project("p.yaml", 'loopscan: 1\npipeline: "p\\n"\nowner: ana\nsteps:\n  "s\\n": {kind: gate}\n')
     result = run("check", ".", "-f", "json", "--select", "LS002")
     assert [(f["rule"], f["line"]) for f in result.json()["findings"]] == [("LS002", 2), ("LS002", 5)]
 
 
-@pytest.mark.xfail(strict=True, reason="render/overrides.py prints reasons and approvers as written")
 def test_the_overrides_table_holds_no_control_characters(project: Write, run: Run) -> None:
     hostile_project(project)
     result = run("overrides", ".", "--today", TODAY)
     assert result.code in (0, 1), result.err
     assert UNPRINTABLE.search(result.out) is None, repr(UNPRINTABLE.search(result.out))
+    assert printable(EVIL) in result.out
 
 
-@pytest.mark.xfail(strict=True, reason="render/loops.py prints ids and file names as written")
-def test_the_loops_table_keeps_each_id_on_one_line(project: Write, run: Run) -> None:
+def test_the_loops_table_shows_a_hostile_file_name_on_one_line(project: Write, run: Run) -> None:
     hostile_project(project)
     result = run("loops", ".", "--today", TODAY)
     assert result.code in (0, 1), result.err
-    assert printable("echo\n:speak\n") in result.out
-
-
-@pytest.mark.xfail(strict=True, reason="cli.py prints file names on stderr as written")
-def test_each_note_on_stderr_is_one_line(project: Write, run: Run) -> None:
-    Path(EVIL_FILE).write_text("just: data\n", encoding="utf-8")
-    result = run("check", ".", "-v")
-    assert result.err.count("\n") == 1
-    assert UNPRINTABLE.search(result.err) is None
+    assert UNPRINTABLE.search(result.out) is None, repr(UNPRINTABLE.search(result.out))
+    assert f"echo-loop ({printable(LOOP_FILE)}:10)" in result.out
