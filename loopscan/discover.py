@@ -7,7 +7,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from loopscan.config import display_path
-from loopscan.globs import glob_regex
+from loopscan.globs import compile_glob
 
 YAML_SUFFIXES = (".yaml", ".yml")
 SKIPPED_FOLDERS = frozenset({".git", ".hg", ".svn", ".tox", ".venv", "node_modules", "__pycache__"})
@@ -37,7 +37,7 @@ def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".")
     A folder that cannot be listed (unreadable, or gone mid-scan) becomes a
     candidate with its ``error``, so that it is reported, not silently left out.
     """
-    excluded = [glob_regex(pattern) for pattern in exclude]
+    excluded = [compile_glob(pattern) for pattern in exclude]
     root = os.path.abspath(root)
 
     def is_excluded(path: str) -> bool:

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import cache
 
 GLOB_CHARS = "*?["
@@ -23,40 +25,140 @@ def literal_prefix(pattern: str) -> str:
     return pattern[:cut]
 
 
+@dataclass(frozen=True)
+class _Token:
+    """One piece of a glob: ``kind`` is ``char`` (one character that ``accepts``),
+    ``star`` (``*``: any run within a segment), ``any`` (``**``) or ``anydir`` (``**/``)."""
+
+    kind: str
+    regex: str
+    accepts: Callable[[str], bool] | None = None
+
+
+@dataclass(frozen=True)
+class Glob:
+    """A compiled glob. :meth:`match` is a whole-string match that never backtracks badly.
+
+    A glob with at most one ``**`` and at most one ``*`` per path segment is
+    matched by Python's ``re`` (its backtracking is bounded there); any other
+    is matched by a set-of-states simulation, in time proportional to the
+    length of the text times the length of the glob, so that a hostile glob
+    such as ``**a**a**a**a!`` cannot stall a scan.
+    """
+
+    pattern: str
+    tokens: tuple[_Token, ...]
+    regex: re.Pattern[str] | None
+
+    def match(self, text: str) -> bool:
+        if self.regex is not None:
+            return self.regex.match(text) is not None
+        return _simulate(self.tokens, text)
+
+
 @cache
-def glob_regex(pattern: str) -> re.Pattern[str]:
+def compile_glob(pattern: str) -> Glob:
     """Compile a glob: ``**`` matches anything, ``*`` and ``?`` never match ``/``.
 
-    >>> bool(glob_regex("s3://lake/*/gen/**").match("s3://lake/2026/gen/a/b.json"))
+    >>> compile_glob("s3://lake/*/gen/**").match("s3://lake/2026/gen/a/b.json")
     True
-    >>> bool(glob_regex("**/templates/**").match("deploy/templates/x.yaml"))
+    >>> compile_glob("**/templates/**").match("deploy/templates/x.yaml")
     True
-    >>> bool(glob_regex("s3://lake/*.json").match("s3://lake/a/b.json"))
+    >>> compile_glob("s3://lake/*.json").match("s3://lake/a/b.json")
+    False
+    >>> compile_glob("s3://" + "**a" * 12 + "!").match("s3://" + "a" * 3000)
     False
     """
-    out: list[str] = []
+    tokens = tuple(_tokens(pattern))
+    bounded = sum(t.kind in ("any", "anydir") for t in tokens) <= 1 and all(
+        segment.count("star") <= 1 for segment in _segments(tokens))
+    regex = re.compile("".join(t.regex for t in tokens) + r"\Z", re.DOTALL) if bounded else None
+    return Glob(pattern, tokens, regex)
+
+
+def _tokens(pattern: str) -> Iterator[_Token]:
     i = 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
-            out.append("(?:.*/)?")
+            yield _Token("anydir", "(?:.*/)?")
             i += 3
         elif pattern.startswith("**", i):
-            out.append(".*")
+            yield _Token("any", ".*")
             i += 2
         elif pattern[i] == "*":
-            out.append("[^/]*")
+            yield _Token("star", "[^/]*")
             i += 1
         elif pattern[i] == "?":
-            out.append("[^/]")
+            yield _Token("char", "[^/]", lambda char: char != "/")
             i += 1
         elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1 and (
                 char_class := _char_class(pattern[i + 1:end])) is not None:
-            out.append(char_class)
+            yield _Token("char", char_class, re.compile(char_class, re.DOTALL).fullmatch)  # type: ignore[arg-type]
             i = end + 1
         else:
-            out.append(re.escape(pattern[i]))
+            literal = pattern[i]
+            yield _Token("char", re.escape(literal), literal.__eq__)
             i += 1
-    return re.compile("".join(out) + r"\Z", re.DOTALL)
+
+
+def _segments(tokens: tuple[_Token, ...]) -> list[list[str]]:
+    """The kinds of the tokens between literal slashes."""
+    segments: list[list[str]] = [[]]
+    for token in tokens:
+        if token.kind == "char" and token.regex == "/":
+            segments.append([])
+        else:
+            segments[-1].append(token.kind)
+    return segments
+
+
+def _simulate(tokens: tuple[_Token, ...], text: str) -> bool:
+    """Whole-string match by advancing a set of states one character at a time.
+
+    State ``2 * i`` means "at token ``i``"; ``2 * i + 1`` means "inside the
+    ``**/`` at token ``i``", which consumes anything and is left only through a
+    ``/`` (``**/`` matches nothing, or anything that ends in ``/``).
+    """
+    end = len(tokens)
+
+    def closure(states: set[int]) -> set[int]:
+        reached, stack = set(states), list(states)
+        while stack:
+            state = stack.pop()
+            index = state // 2
+            if state % 2 or index == end or tokens[index].kind == "char":
+                continue
+            following = [2 * index + 2]  # a star of any kind may match nothing
+            if tokens[index].kind == "anydir":
+                following.append(2 * index + 1)
+            for new in following:
+                if new not in reached:
+                    reached.add(new)
+                    stack.append(new)
+        return reached
+
+    states = closure({0})
+    for char in text:
+        following: set[int] = set()
+        for state in states:
+            index = state // 2
+            if state % 2:  # inside a '**/'
+                following.add(state)
+                if char == "/":
+                    following.add(2 * index + 2)
+                continue
+            if index == end:
+                continue
+            token = tokens[index]
+            if token.kind == "char":
+                if token.accepts is not None and token.accepts(char):
+                    following.add(state + 2)
+            elif token.kind == "any" or (token.kind == "star" and char != "/"):
+                following.add(state)
+        states = closure(following)
+        if not states:
+            return False
+    return 2 * end in states
 
 
 def _char_class(body: str) -> str | None:

@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
-from loopscan.globs import glob_regex, is_glob, literal_prefix
+from loopscan.globs import compile_glob, is_glob, literal_prefix
 
 
 def overlapping_pairs(uris: Iterable[str]) -> Iterator[tuple[str, str]]:
@@ -60,7 +60,7 @@ def _enclosing_prefixes(uri: str, prefixes: set[str]) -> Iterator[str]:
 def _glob_overlaps(pattern: str, ordered: list[str], prefixes: set[str]) -> Iterator[str]:
     literal = literal_prefix(pattern)
     # A glob that ends in "/" names folders, so it covers what lies below them.
-    regex = glob_regex(pattern + "**" if pattern.endswith("/") else pattern)
+    glob = compile_glob(pattern + "**" if pattern.endswith("/") else pattern)
     yield from _enclosing_prefixes(literal, prefixes)
     for index in range(bisect_left(ordered, literal), len(ordered)):
         other = ordered[index]
@@ -69,5 +69,5 @@ def _glob_overlaps(pattern: str, ordered: list[str], prefixes: set[str]) -> Iter
         if other == pattern:
             continue
         # Another glob, or a prefix whose subtree the glob may reach: assume overlap.
-        if is_glob(other) or other in prefixes or regex.match(other):
+        if is_glob(other) or other in prefixes or glob.match(other):
             yield other
