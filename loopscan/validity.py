@@ -189,6 +189,9 @@ class _Compiler:
     def k_minLength(self, least: int, schema: dict[str, Any]) -> Predicate:
         return lambda value: not isinstance(value, str) or len(value) >= least
 
+    def k_maxLength(self, most: int, schema: dict[str, Any]) -> Predicate:
+        return lambda value: not isinstance(value, str) or len(value) <= most
+
     def k_minItems(self, least: int, schema: dict[str, Any]) -> Predicate:
         return lambda value: not isinstance(value, list) or len(value) >= least
 

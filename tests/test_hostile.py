@@ -497,3 +497,11 @@ def test_a_uri_glob_of_many_double_stars_is_matched_in_well_under_the_time_limit
     except subprocess.TimeoutExpired:
         pytest.fail("matching one glob took more than 2 seconds")
     assert done.stdout == "False\n", done.stderr
+
+
+def test_a_long_pipeline_name_is_a_schema_error_not_a_huge_report(folder: Path) -> None:
+    """A 1 MB pipeline name and 200 steps: ids are at most 128 characters, so nothing repeats it."""
+    lines = ["loopscan: 1", f"pipeline: {'p' * 1_000_000}", "owner: ana", "steps:"]
+    lines += [f"  s{index}: {{kind: train}}" for index in range(200)]
+    (folder / "long.yaml").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    assert_within_limits(measured(folder, "check", "long.yaml", "-f", "json", kill_after=SECONDS + 1))
