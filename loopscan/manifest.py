@@ -14,9 +14,6 @@ from typing import Any
 from loopscan.findings import Location
 from loopscan.yamlsource import Path, YamlDocument
 
-PROVENANCES = ("human", "ai", "mixed", "unknown")
-STEP_KINDS = ("ingest", "transform", "gate", "train", "generate", "evaluate")
-
 
 @dataclass(frozen=True)
 class Declared:
@@ -83,7 +80,6 @@ class Artifact(Declared):
     provenance: str | None = None
     frozen: bool = False
     retention: str = "accumulate"
-    retention_declared: bool = False
     synthetic_fraction: float | None = None
     monitoring: Monitoring | None = None
     rollback: Rollback | None = None
@@ -185,7 +181,6 @@ def build_manifest(document: YamlDocument) -> Manifest:
             provenance=spec.get("provenance"),
             frozen=spec.get("frozen", False),
             retention=spec.get("retention", "accumulate"),
-            retention_declared="retention" in spec,
             synthetic_fraction=spec.get("synthetic_fraction"),
             monitoring=None if monitoring is None else Monitoring(
                 metrics=tuple(monitoring.get("metrics", ())),

@@ -108,18 +108,6 @@ class ProvenanceFlow:
         return self.unknown_trace.trail(node)
 
 
-def infer_provenance(graph: GraphLike) -> dict[str, str]:
-    """The inferred provenance of every node (for a step: of what it outputs).
-
-    >>> import networkx as nx
-    >>> g = nx.DiGraph([("m", "gen"), ("gen", "out"), ("out", "clean"), ("clean", "final")])
-    >>> nx.set_node_attributes(g, {"gen": "generate", "clean": "transform"}, "kind")
-    >>> nx.set_node_attributes(g, None, "decl")
-    >>> infer_provenance(g)["final"]
-    'ai'
-    """
-    return analyse_provenance(graph).value
-
 
 def analyse_provenance(graph: GraphLike, successors: Mapping[str, Sequence[str]] | None = None,
                        order: Iterable[str] | None = None) -> ProvenanceFlow:
