@@ -15,6 +15,18 @@ SARIF_SCHEMA = REPO.parent / "shared" / "specs" / "sarif" / "sarif-schema-2.1.0.
 
 
 
+ECHO_LOOP_OVERRIDDEN = ECHO_LOOP + """
+    overrides:
+      - rule: LS301
+        target: speak
+        reason: Review queue is being rebuilt, tracked in OPS-77.
+        approved_by: ana
+        approved: 2026-11-01
+        expires: 2026-12-15
+    """
+"""The echo loop with an override in force for its ungated cycle (LS301)."""
+
+
 def _sarif(run: Callable[..., Result], *paths: str) -> dict:
     result = run("check", *paths, "-f", "sarif", "--today", TODAY)
     assert result.code in (0, 1), result.err
@@ -81,15 +93,7 @@ def test_fingerprints_survive_lines_shifting(project: Callable[[str, str], Path]
 def test_overridden_findings_are_sarif_suppressions(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    project("echo.yaml", ECHO_LOOP + """
-    overrides:
-      - rule: LS301
-        target: speak
-        reason: Review queue is being rebuilt, tracked in OPS-77.
-        approved_by: ana
-        approved: 2026-11-01
-        expires: 2026-12-15
-    """)
+    project("echo.yaml", ECHO_LOOP_OVERRIDDEN)
     results = _sarif(run, ".")["runs"][0]["results"]
     ungated = next(r for r in results if r["ruleId"] == "LS301")
     assert ungated["suppressions"] == [{
@@ -118,15 +122,7 @@ def test_github_annotations_golden(project: Callable[[str, str], Path], run: Cal
 def test_github_annotations_leave_out_suppressed_findings(
     project: Callable[[str, str], Path], run: Callable[..., Result]
 ) -> None:
-    project("echo.yaml", ECHO_LOOP + """
-    overrides:
-      - rule: LS301
-        target: speak
-        reason: Review queue is being rebuilt, tracked in OPS-77.
-        approved_by: ana
-        approved: 2026-11-01
-        expires: 2026-12-15
-    """)
+    project("echo.yaml", ECHO_LOOP_OVERRIDDEN)
     result = run("check", ".", "-f", "github", "--today", TODAY, "--select", "LS301")
     assert (result.code, result.out) == (0, "")
 
