@@ -2,7 +2,7 @@
 
 Exit codes: 0 nothing at or above ``--fail-on``; 1 findings at or above it;
 2 the run itself could not happen (bad usage, a missing path, an invalid
-config). Nothing a user can type or write gives a Python traceback:
+config); 130 interrupted by Ctrl-C, 143 ended by SIGTERM. Nothing a user can type or write gives a Python traceback:
 ``--debug`` shows one for an internal error.
 
 Imports of the engine happen inside the commands, so that ``--version``,
@@ -13,8 +13,10 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import sys
-import tempfile
+import threading
+from collections.abc import Iterator
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -28,7 +30,8 @@ from loopscan.printable import printable
 if TYPE_CHECKING:
     from loopscan.config import Config
     from loopscan.discover import Candidate
-    from loopscan.rule import Rule
+    from loopscan.rule import Project, Rule
+    from loopscan.yamlsource import LoadProblem
 
 app = typer.Typer(
     name="loopscan",
@@ -160,6 +163,7 @@ def loops_command(
         from loopscan.render.loops import render_table
 
         _emit(render_table(project), output)
+    raise typer.Exit(1 if _say_unusable(project, "its loops are not listed") else 0)
 
 
 class GraphFormat(str, Enum):
@@ -182,6 +186,8 @@ def graph_command(
     pipeline: Annotated[str | None, typer.Option(
         "--pipeline", metavar="NAME", help="Draw one pipeline and its direct neighbours in other pipelines.")] = None,
     loops_only: Annotated[bool, typer.Option("--loops-only", help="Draw only the nodes on loops.")] = False,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take (svg, png).")] = 120.0,
     config: ConfigOpt = None,
 ) -> None:
     """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red."""
@@ -198,39 +204,24 @@ def graph_command(
         diagram = build_diagram(project, pipeline=pipeline, loops_only=loops_only)
     except UnknownPipeline as err:
         raise UserError(str(err)) from None
-    unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
-    if unread:
-        _note(f"loopscan: not drawn: {', '.join(unread)} could not be used ('loopscan check' says why)")
+    drawing: str | bytes
     if output_format is GraphFormat.mermaid:
         from loopscan.render.mermaid import render as render_mermaid
 
-        _emit(render_mermaid(diagram, markdown=markdown), output)
-        return
-    if output_format is GraphFormat.dot:
+        drawing = render_mermaid(diagram, markdown=markdown)
+    elif output_format is GraphFormat.dot:
         from loopscan.render.dot import render as render_dot
 
-        _emit(render_dot(diagram), output)
-        return
-    from loopscan.render.dot import GraphvizMissing, render_image
-
-    try:
-        image = render_image(diagram, output_format.value)
-    except GraphvizMissing as err:
-        raise UserError(str(err)) from None
-    if output_format is GraphFormat.svg:
-        _emit(image.decode("utf-8"), output)
+        drawing = render_dot(diagram)
     else:
-        _emit_binary(image, output)
+        from loopscan.render.dot import GraphvizFailed, GraphvizMissing, render_image
 
-
-def _emit_binary(data: bytes, output: Path | None) -> None:
-    """Write bytes (a PNG) to stdout, or to ``output`` through a temporary file and a rename."""
-    if output is None:
-        sys.stdout.flush()
-        sys.stdout.buffer.write(data)
-        sys.stdout.buffer.flush()
-        return
-    write_atomically(output, data)
+        try:
+            drawing = render_image(diagram, output_format.value, timeout)
+        except (GraphvizMissing, GraphvizFailed) as err:
+            raise UserError(str(err)) from None
+    _emit(drawing, output)
+    raise typer.Exit(1 if _say_unusable(project, "it is not drawn") else 0)
 
 
 @app.command("overrides")
@@ -253,10 +244,6 @@ def overrides_command(
 
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, _parse_today(today))
-    unread = sorted(set(project.files) - {manifest.file for manifest in project.manifests})
-    if unread:
-        _note(f"loopscan: the overrides of {', '.join(unread)} are not listed: the file could not be "
-              "used ('loopscan check' says why)")
     reviews = review(project, expiring_within)
     if output_format is TableFormat.json:
         from loopscan.render.overrides import render_json
@@ -266,7 +253,8 @@ def overrides_command(
         from loopscan.render.overrides import render_table
 
         _emit(render_table(reviews, project.today), output)
-    raise typer.Exit(1 if any(is_expired(o, project.today) for o in overrides(project)) else 0)
+    unusable = _say_unusable(project, "its overrides are not listed")
+    raise typer.Exit(1 if unusable or any(is_expired(o, project.today) for o in overrides(project)) else 0)
 
 
 @app.command("rules")
@@ -322,10 +310,15 @@ def _prepare(
     trust_config: bool,
     load_rules: bool = True,
 ) -> tuple[Config, list[Candidate], list[Rule]]:
-    """Config, the files to read, and the rules to run; any problem is a UserError."""
-    from loopscan.config import ConfigError, load_config
+    """Config, the files to read, and the rules to run; any problem is a UserError.
+
+    Rule ids (``--select``, ``--ignore``, the config's ``ignore`` and ``severity``) are checked once
+    the rules are loaded: one that names no rule, or a selection that leaves none, would pass as
+    "No findings". Without ``load_rules`` the config's ids are only checked for spelling.
+    """
+    from loopscan.config import ConfigError, RuleIdUse, load_config
     from loopscan.discover import MissingPath, discover
-    from loopscan.registry import all_rules, selected
+    from loopscan.registry import RuleIdError, all_rules, choose
 
     try:
         config = load_config(config_path)
@@ -341,23 +334,28 @@ def _prepare(
     if not load_rules:
         return config, candidates, []
     folders = list(rules_dirs or [])
-    if config.rules_dirs:
-        if trust_config:
-            folders.extend(config.root / folder for folder in config.rules_dirs)
-        else:
-            shown = ", ".join(config.rules_dirs)
-            _note(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
-                  "pass --trust-config to load them")
+    skipped = bool(config.rules_dirs) and not trust_config
+    if config.rules_dirs and trust_config:
+        folders.extend(config.root / folder for folder in config.rules_dirs)
     rules = _load_rules(all_rules, folders)
-    ignored = [*(ignore or []), *config.ignore]
-    return config, candidates, list(selected(rules, select or [], ignored))
+    uses = [*(RuleIdUse(value, "--select", "select") for value in select or []),
+            *(RuleIdUse(value, "--ignore", "ignore") for value in ignore or []), *config.rule_ids]
+    try:
+        chosen = choose(rules, uses, config_rules_unloaded=skipped)
+    except RuleIdError as err:
+        raise UserError(str(err)) from None
+    if skipped:  # after the check, so that an error is the only line on stderr
+        shown = ", ".join(config.rules_dirs)
+        _note(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
+              "pass --trust-config to load them")
+    return config, candidates, chosen
 
 
 def _load_rules(loader: object, folders: list[Path]) -> list[Rule]:
     from loopscan.registry import RuleLoadError
 
     try:
-        return loader(folders)  # type: ignore[operator,no-any-return]
+        return loader(folders)  # type: ignore[operator]
     except RuleLoadError as err:
         raise UserError(str(err)) from None
 
@@ -375,33 +373,38 @@ def _use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def _emit(text: str, output: Path | None) -> None:
-    if output is None:
-        sys.stdout.write(text)
-        return
-    write_atomically(output, text.encode("utf-8"))
+def _emit(data: str | bytes, output: Path | None) -> None:
+    """Write a finished report, table or diagram to stdout, or into ``output`` (see :mod:`loopscan.output`)."""
+    from loopscan.output import OutputError, write_output, write_stdout
 
-
-def write_atomically(path: Path, data: bytes) -> None:
-    """Write through a temporary file beside ``path`` and rename it over ``path``.
-
-    A run that fails or is interrupted while writing leaves the old file whole
-    and no temporary file behind.
-    """
-    folder = path.parent if str(path.parent) else Path(".")
-    temporary: str | None = None
     try:
-        handle, temporary = tempfile.mkstemp(dir=folder, prefix=f".{path.name}.", suffix=".tmp")
-        with os.fdopen(handle, "wb") as stream:
-            stream.write(data)
-        os.replace(temporary, path)
-        temporary = None
-    except OSError as err:
-        raise UserError(f"cannot write '{path}': {err.strerror or err}") from None
-    finally:
-        if temporary is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(temporary)
+        if output is None:
+            write_stdout(data)
+        else:
+            write_output(output, data)
+    except OutputError as err:
+        raise UserError(str(err)) from None
+    except BrokenPipeError:
+        # Not an OSError from here on: Typer turns an EPIPE into exit 1, the code of findings.
+        raise ReaderGone from None
+
+
+def _say_unusable(project: Project, consequence: str) -> bool:
+    """One stderr line for each file that may be a manifest but could not be used; True when there is one.
+
+    A review table or diagram that left out a broken manifest must not look
+    like the whole project: the command says so and exits 1, as ``check`` does.
+    """
+    used = {manifest.file for manifest in project.manifests}
+    first_problem: dict[str, LoadProblem] = {}
+    for item in project.load_problems:
+        first_problem.setdefault(item.problem.location.file, item)
+    unusable = sorted(set(project.files) - used)
+    for file in unusable:
+        problem = first_problem.get(file)
+        said = f"{problem.problem.location}: {problem.rule} {problem.problem.message}" if problem else file
+        _note(f"loopscan: {said}; {consequence} ('loopscan check' lists every problem)")
+    return bool(unusable)
 
 
 def _note(text: str) -> None:
@@ -409,29 +412,97 @@ def _note(text: str) -> None:
     typer.echo(printable(text), err=True)
 
 
+class Interrupted(BaseException):
+    """A signal ends the run: Ctrl-C (SIGINT), or the SIGTERM a cancelled CI job sends.
+
+    Raised from the signal handler so that every ``finally`` runs on the way out:
+    a half-written output's temporary file is removed and a ``dot`` child is ended.
+    A BaseException, so that no ``except Exception`` on the way can swallow it.
+    """
+
+    def __init__(self, signum: int) -> None:
+        super().__init__(signum)
+        self.signum = signum
+
+
+class ReaderGone(BaseException):
+    """Standard output's reader closed the pipe before the output was written (``| head``)."""
+
+
+SIGNAL_WORDS = {signal.SIGINT: "interrupted", signal.SIGTERM: "terminated"}
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise Interrupted(signum)
+
+
 def main(argv: list[str] | None = None) -> None:
-    """Run the command line; exit 0, 1 or 2 and never show a traceback unless --debug."""
+    """Run the command line; exit 0, 1, 2, or 128 + the signal, and never show a traceback unless --debug."""
     args = sys.argv[1:] if argv is None else argv
+    with _signals_raise_interrupted():
+        code = _run(args)
+    sys.exit(code)
+
+
+def _run(args: list[str]) -> int:
     try:
         code = app(args=args, prog_name="loopscan", standalone_mode=False)
+    except Interrupted as err:
+        return _interrupted(err.signum)
+    except (typer.Abort, KeyboardInterrupt):  # Typer turns a KeyboardInterrupt raised inside a command into Abort
+        return _interrupted(signal.SIGINT)
     except UserError as err:
         print(f"loopscan: error: {printable(str(err))}", file=sys.stderr)
-        sys.exit(2)
+        return 2
     except typer.TyperException as err:  # bad usage: an unknown option, a missing argument, a bad value
         if type(err).__name__ == "NoArgsIsHelpError":  # plain `loopscan`: the help, as usage
             print(err.format_message(), file=sys.stderr)
-            sys.exit(2)
+            return 2
         context = getattr(err, "ctx", None)
         command = context.command_path if context is not None else "loopscan"
         print(f"loopscan: error: {err.format_message()} (see '{command} --help')", file=sys.stderr)
-        sys.exit(2)
-    except (typer.Abort, KeyboardInterrupt):
-        print("loopscan: interrupted", file=sys.stderr)
-        sys.exit(2)
+        return 2
+    except ReaderGone:
+        # The reader went away (`loopscan check | head`): stop quietly, as a shell pipeline expects.
+        _silence_stdout()
+        return 128 + getattr(signal, "SIGPIPE", 13)
     except Exception as err:
         if "--debug" in args:
             raise
         print(f"loopscan: internal error: {type(err).__name__}: {err} (run with --debug for the traceback)",
               file=sys.stderr)
-        sys.exit(2)
-    sys.exit(code if isinstance(code, int) else 0)
+        return 2
+    return code if isinstance(code, int) else 0
+
+
+def _interrupted(signum: int) -> int:
+    print(f"loopscan: {SIGNAL_WORDS.get(signal.Signals(signum), 'interrupted')}", file=sys.stderr)
+    return 128 + signum
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so that the flush at exit does not fail a second time."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+        os.close(devnull)
+    except (OSError, ValueError):
+        pass
+
+
+@contextlib.contextmanager
+def _signals_raise_interrupted() -> Iterator[None]:
+    """SIGINT and SIGTERM raise :class:`Interrupted` inside the block; the old handlers come back after it.
+
+    Only the main thread may set handlers; elsewhere (an embedding program's
+    worker thread) the block runs with the handlers it has.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = {signum: signal.signal(signum, _interrupt) for signum in SIGNAL_WORDS}
+    try:
+        yield
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)

@@ -7,7 +7,9 @@ run with exit 2 and a message that names the file, the line and the key.
 
 from __future__ import annotations
 
+import math
 import os
+import re
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -18,9 +20,66 @@ from loopscan.findings import Severity
 
 CONFIG_NAMES = ("loopscan.yaml", "loopscan.yml")
 
+RULE_ID_PATTERN = r"^[A-Z][A-Z0-9_.-]*$"
+"""What a rule id or id prefix looks like: upper-case, letters first (the config schema says the same)."""
+PREFIX_FIX = "use a rule id or id prefix such as LS3 or LS301; 'loopscan rules' lists them"
+EXACT_FIX = "use one rule id such as LS301, not a prefix; 'loopscan rules' lists them"
+
+_RULE_ID = re.compile(RULE_ID_PATTERN)
+_NON_FINITE = re.compile(r"[-+]?\.(?:inf|Inf|INF)|\.(?:nan|NaN|NAN)")
+"""YAML's spellings of infinity and not-a-number; the YAML loader keeps them as strings."""
+_POLICY_NUMBERS = {
+    "max_synthetic": "a finite number between 0 and 1; write a share such as 0.3",
+    "drill_every_days": "a whole number of days; write one such as 92",
+    "override_max_days": "a whole number of days; write one such as 90",
+}
+
 
 class ConfigError(Exception):
     """The configuration cannot be used; the message says where and why."""
+
+
+@dataclass(frozen=True)
+class RuleIdUse:
+    """One rule id or id prefix as the user wrote it, and where, so that a wrong one can be pointed at.
+
+    ``where`` is ``--select``, ``--ignore``, ``loopscan.yaml:3:5: ignore[0]`` or
+    ``pyproject.toml [tool.loopscan]: severity key``; ``kind`` is ``select``,
+    ``ignore`` or ``severity`` (a severity entry names one rule, not a prefix).
+    """
+
+    value: object
+    where: str
+    kind: str
+    from_config: bool = False
+
+    @property
+    def exact(self) -> bool:
+        return self.kind == "severity"
+
+    def message(self, problem: str, suggestion: str | None = None, hint: str = "") -> str:
+        """``--select 'ls3' is not a rule id: ids are upper-case (did you mean 'LS3'?); use ...``."""
+        mean = f" (did you mean {suggestion!r}?)" if suggestion else ""
+        return f"{self.where} {self.value!r} {problem}{mean}{hint}; {EXACT_FIX if self.exact else PREFIX_FIX}"
+
+
+def rule_id_syntax_problem(value: object) -> tuple[str, str | None] | None:
+    """What is wrong with ``value`` as a rule id or prefix whatever the rules, and the id it may mean.
+
+    >>> rule_id_syntax_problem("LS3") is None, rule_id_syntax_problem("ls301"), rule_id_syntax_problem("")
+    (True, ('is not a rule id: ids are upper-case', 'LS301'), ('is empty', None))
+    """
+    if not isinstance(value, str):
+        return "is not a rule id", None
+    if not value.strip():
+        return "is empty", None
+    if _RULE_ID.fullmatch(value):
+        return None
+    fixed = "".join(value.split()).upper()
+    if not _RULE_ID.fullmatch(fixed):
+        return "is not a rule id", None
+    return ("is not a rule id: ids are upper-case" if value.strip() != value.strip().upper()
+            else "is not a rule id: ids have no spaces"), fixed
 
 
 @dataclass(frozen=True)
@@ -45,6 +104,9 @@ class Config:
     severity: dict[str, Severity] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
     rules_dirs: tuple[str, ...] = ()
+    rule_ids: tuple[RuleIdUse, ...] = field(default=(), compare=False, repr=False)
+    """Each ``ignore`` entry and ``severity`` key with where it was written, for the check against the
+    loaded rules (only then is it known whether an id names a rule)."""
 
 
 def find_config(start: Path) -> Path | None:
@@ -58,6 +120,7 @@ def find_config(start: Path) -> Path | None:
             if (folder / name).is_file():
                 return folder / name
         pyproject = folder / "pyproject.toml"
+        # Found even when [tool.loopscan] is not a table, so that load_config says so instead of passing it by.
         if pyproject.is_file() and _pyproject_table(pyproject) is not None:
             return pyproject
     return None
@@ -72,6 +135,9 @@ def load_config(explicit: Path | None = None, start: Path | None = None) -> Conf
         return Config(root=start or Path.cwd())
     if source.name == "pyproject.toml":
         table = _pyproject_table(source)
+        if table is not None and not isinstance(table, dict):
+            raise ConfigError(f"{_shown(source)} [tool.loopscan]: must be a table, not {_toml_type(table)}; "
+                              "write the settings as keys under a [tool.loopscan] header, e.g. ignore = [\"LS003\"]")
         return parse_config(table or {}, source, lambda key: " [tool.loopscan]")
     return _load_yaml_config(source)
 
@@ -86,6 +152,10 @@ def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str
     shown = _shown(source)
     if not isinstance(data, dict):
         raise ConfigError(f"{shown}: the configuration must be a mapping")
+    # Before the schema, whose words for these would be wrong ("must be a number, not a string" for .nan).
+    _check_policy_numbers(data, shown, where)
+    rule_ids = _rule_id_uses(data, shown, where)
+    _check_rule_id_syntax(rule_ids)
     errors = schema_errors(CONFIG_SCHEMA, data)
     if errors:
         first = errors[0]
@@ -112,7 +182,58 @@ def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str
         severity={str(rule_id): Severity.parse(level) for rule_id, level in data.get("severity", {}).items()},
         ignore=tuple(data.get("ignore", ())),
         rules_dirs=tuple(data.get("rules_dirs", ())),
+        rule_ids=tuple(rule_ids),
     )
+
+
+def _check_policy_numbers(data: dict[Any, Any], shown: str, where: Callable[[tuple[Any, ...]], str]) -> None:
+    """``nan`` and ``inf`` (TOML), ``.nan`` and ``.inf`` (YAML, read as strings) are not usable numbers.
+
+    Compared with a minimum or maximum, nan passes both; said to be a string, .nan puzzles the user.
+    """
+    policy = data.get("policy")
+    if not isinstance(policy, dict):
+        return
+    for key, expected in _POLICY_NUMBERS.items():
+        value = policy.get(key)
+        written = _non_finite(value)
+        if written is not None:
+            raise ConfigError(f"{shown}{where(('policy', key))}: config key 'policy.{key}': "
+                              f"{written} is not {expected}")
+
+
+def _non_finite(value: Any) -> str | None:
+    """How a non-finite number was written (``.nan``, ``-inf``), or None for anything else."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return repr(value)
+    if isinstance(value, str) and _NON_FINITE.fullmatch(value):
+        return value
+    return None
+
+
+def _rule_id_uses(data: dict[Any, Any], shown: str, where: Callable[[tuple[Any, ...]], str]) -> list[RuleIdUse]:
+    """The ``ignore`` entries and ``severity`` keys, each with where it was written.
+
+    Only the parts of the right type: a wrong type is the schema's to report.
+    """
+    uses: list[RuleIdUse] = []
+    ignore = data.get("ignore")
+    if isinstance(ignore, list):
+        uses.extend(RuleIdUse(value, f"{shown}{where(('ignore', index))}: ignore[{index}]", "ignore", True)
+                    for index, value in enumerate(ignore) if isinstance(value, str))
+    severity = data.get("severity")
+    if isinstance(severity, dict):
+        uses.extend(RuleIdUse(key, f"{shown}{where(('severity', key))}: severity key", "severity", True)
+                    for key in severity)
+    return uses
+
+
+def _check_rule_id_syntax(uses: list[RuleIdUse]) -> None:
+    """An empty, lower-case or badly spelt id stops every command, not only those that load rules."""
+    for use in uses:
+        problem = rule_id_syntax_problem(use.value)
+        if problem is not None:
+            raise ConfigError(use.message(*problem))
 
 
 def _load_yaml_config(source: Path) -> Config:
@@ -136,17 +257,26 @@ def _load_yaml_config(source: Path) -> Config:
     return parse_config(document.data, source, where)
 
 
-def _pyproject_table(pyproject: Path) -> dict[str, Any] | None:
+def _pyproject_table(pyproject: Path) -> Any:
+    """The value of ``tool.loopscan`` (a table, unless written wrongly), or None when there is none."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
-        import tomli as tomllib
+        import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
         data = tomllib.loads(pyproject.read_text("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"cannot read '{_shown(pyproject)}': {err}") from None
-    table = data.get("tool", {}).get("loopscan")
-    return table if isinstance(table, dict) else None
+    tool = data.get("tool")
+    return tool.get("loopscan") if isinstance(tool, dict) else None
+
+
+def _toml_type(value: Any) -> str:
+    """``'strict'`` -> ``a string``: a TOML value's type, in words."""
+    if isinstance(value, bool):
+        return "true or false"
+    words = {str: "a string", int: "an integer", float: "a number", list: "an array"}
+    return next((word for kind, word in words.items() if isinstance(value, kind)), "a date or time")
 
 
 def _shown(path: Path) -> str:

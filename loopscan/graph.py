@@ -100,7 +100,7 @@ class DataFlow:
         """
         import networkx as nx
 
-        graph = nx.DiGraph()
+        graph: nx.DiGraph[str] = nx.DiGraph()
         graph.add_nodes_from((node, dict(attributes)) for node, attributes in self.nodes.items())
         graph.add_edges_from((tail, head, dict(self.succ[tail][head])) for tail, head in self._edges)
         return graph

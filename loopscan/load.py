@@ -6,8 +6,12 @@ reported (LS001/LS006), never passed over: a manifest broken by a bad edit
 must fail the check, not vanish from it.
 
 Only regular files are opened: a FIFO or a device file named like a manifest
-(or a symlink to one) is reported without being read, since reading it could
-block forever or never end.
+(or a symlink to one, named on the command line or inside the scanned folders)
+is reported without being read, since reading it could block forever or never end.
+
+A candidate that discovery marked ``passed_over`` (a symlink leading outside the
+scanned folders) is never opened: it goes to ``passed_over`` with its reason, so
+``-v`` says once that it was not followed, and it is not a finding.
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ class Loaded:
     files: list[str] = field(default_factory=list)
     """Files that were manifests, or could not be read or parsed (so might be)."""
     passed_over: list[tuple[str, str]] = field(default_factory=list)
-    """Files that are not manifests, with the reason (``-v`` shows them)."""
+    """Files that are not manifests, or were left unread on purpose, with the reason (``-v`` shows them)."""
 
 
 def load_files(candidates: list[Candidate]) -> Loaded:
@@ -43,6 +47,9 @@ def load_files(candidates: list[Candidate]) -> Loaded:
 
 def _load_one(candidate: Candidate, loaded: Loaded) -> None:
     shown = candidate.shown
+    if candidate.passed_over:
+        loaded.passed_over.append((shown, candidate.passed_over))
+        return
     try:
         raw = candidate.error or read_regular_file(candidate.path, MAX_BYTES + 1)
     except OSError as err:

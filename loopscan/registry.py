@@ -7,6 +7,11 @@
 * ``--rules-dir DIR``: every ``*.py`` file in DIR. Rule modules are code, so a
   folder named in a scanned repository's config is loaded only when the user
   trusts that config (see the CLI's ``--trust-config``).
+
+The ids a user writes (``--select``, ``--ignore``, the config's ``ignore`` and
+``severity``) are checked against the loaded rules by :func:`choose`: a typo
+in ``--select``, or an ignore entry such as ``L`` or ``""``, would otherwise
+leave no rule to run, and the run would say "No findings".
 """
 
 from __future__ import annotations
@@ -15,12 +20,15 @@ import hashlib
 import importlib
 import importlib.util
 import pkgutil
+import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
+from difflib import get_close_matches
 from pathlib import Path
 from types import ModuleType
 from typing import Any
 
+from loopscan.config import RuleIdUse, rule_id_syntax_problem
 from loopscan.rule import Rule
 
 BUILTIN_PACKAGES = ("loopscan.checks", "loopscan.rules")
@@ -29,6 +37,10 @@ ENTRY_POINT_GROUP = "loopscan.rules"
 
 class RuleLoadError(Exception):
     """A rule module could not be loaded, or two rules share an id."""
+
+
+class RuleIdError(Exception):
+    """A rule id the user wrote cannot be right; the message says where, why and the fix."""
 
 
 def rules_in(module: ModuleType) -> list[Rule]:
@@ -107,3 +119,91 @@ def selected(rules: Iterable[Rule], select: Iterable[str] = (), ignore: Iterable
     for item in rules:
         if (not select or item.id.startswith(select)) and not item.id.startswith(ignore):
             yield item
+
+
+def choose(rules: Sequence[Rule], uses: Sequence[RuleIdUse], config_rules_unloaded: bool = False) -> list[Rule]:
+    """The rules to run: ``selected`` by the ``select`` and ``ignore`` uses, once every use is checked.
+
+    Raises :class:`RuleIdError` for the first use that is misspelt or names no
+    loaded rule (``L`` names none: it cuts ``LS`` short). ``config_rules_unloaded``:
+    the config's ``rules_dirs`` were not loaded (not trusted), so an id in the
+    config may name one of their rules, and is not an error for being absent.
+
+    >>> from loopscan.rule import rule
+    >>> rs = [rule(i, i, severity="error", play=0)(lambda p: []) for i in ("LS101", "LS301", "LS302")]
+    >>> [r.id for r in choose(rs, [RuleIdUse("LS3", "--select", "select")])]
+    ['LS301', 'LS302']
+    >>> choose(rs, [RuleIdUse("LS3O1", "--select", "select")])
+    Traceback (most recent call last):
+    ...
+    loopscan.registry.RuleIdError: --select 'LS3O1' is not the id or id prefix of any loaded rule (did you mean \
+'LS301'?); use a rule id or id prefix such as LS3 or LS301; 'loopscan rules' lists them
+    """
+    for use in uses:
+        _check_use(use, rules, config_rules_unloaded)
+    select = [str(use.value) for use in uses if use.kind == "select"]
+    ignore = [str(use.value) for use in uses if use.kind == "ignore"]
+    return list(selected(rules, select, ignore))
+
+
+def _check_use(use: RuleIdUse, rules: Sequence[Rule], config_rules_unloaded: bool) -> None:
+    """Raise :class:`RuleIdError` when ``use`` is misspelt, or names none of ``rules`` the way it must."""
+    spelling = rule_id_syntax_problem(use.value)
+    if spelling is not None:
+        problem, suggestion = spelling
+        raise RuleIdError(use.message(problem, _suggestion(use, rules, suggestion)))
+    problem_or_none = _existence_problem(use, rules)
+    if problem_or_none is None:
+        return
+    problem, absent = problem_or_none
+    if not absent:  # the id is close to right already: the problem says what to change
+        raise RuleIdError(use.message(problem))
+    if use.from_config and config_rules_unloaded:
+        return  # it may name a rule of the config's rules_dirs, which were not loaded
+    hint = "; the config's rules_dirs were not loaded (--trust-config loads them)" if config_rules_unloaded else ""
+    raise RuleIdError(use.message(problem, _suggestion(use, rules, None), hint))
+
+
+def _family(rule_id: str) -> str:
+    """The letters an id starts with: ``LS`` of ``LS301``. A prefix keeps them whole."""
+    match = re.match(r"[A-Z]*", rule_id)
+    return match.group() if match else ""
+
+
+def _prefixes(rule_id: str) -> list[str]:
+    """``LS301`` -> ``LS``, ``LS3``, ``LS30``, ``LS301``: what selects it."""
+    return [rule_id[:end] for end in range(max(len(_family(rule_id)), 1), len(rule_id) + 1)]
+
+
+def _existence_problem(use: RuleIdUse, rules: Sequence[Rule]) -> tuple[str, bool] | None:
+    """What is wrong with a well-spelt id given the loaded rules, and whether it is that none has it.
+
+    None when it names some of them: a prefix such as ``LS3`` (not ``L``: that
+    cuts into the letters of ``LS``), or for ``severity`` one exact id.
+    """
+    value = str(use.value)
+    ids = sorted(rule.id for rule in rules)
+    if value in ids:
+        return None
+    whole = [rule_id for rule_id in ids if value in _prefixes(rule_id)]
+    if whole and not use.exact:
+        return None
+    if whole:
+        shown = ", ".join(whole[:3]) + (", ..." if len(whole) > 3 else "")
+        return f"is an id prefix (of {shown}), not one rule's id", False
+    cut = [rule_id for rule_id in ids if rule_id.startswith(value)]
+    if cut and not use.exact:
+        return f"cuts the letters {_family(cut[0])!r} short: it is not a rule id or id prefix", False
+    return ("is not the id of any loaded rule" if use.exact else "is not the id or id prefix of any loaded rule"), True
+
+
+def _suggestion(use: RuleIdUse, rules: Sequence[Rule], fallback: str | None) -> str | None:
+    """The id or prefix the user probably meant (``ls301`` -> ``LS301``), among the loaded rules."""
+    ids = sorted(rule.id for rule in rules)
+    # A bare family (``LS``) is never suggested: as an ignore entry it switches off every rule of it.
+    choices = ids if use.exact else sorted({p for rule_id in ids for p in _prefixes(rule_id)[1:]} | set(ids))
+    wanted = fallback or "".join(str(use.value).split()).upper()
+    if wanted in choices:
+        return wanted
+    close = get_close_matches(wanted, choices, n=1)
+    return close[0] if close else None

@@ -134,8 +134,8 @@ class _Compiler:
             return _never
         if not isinstance(schema, dict):
             raise Unsupported(f"a schema is a mapping or a boolean, not {schema!r}")
-        checks = [self.keyword(name, value, schema) for name, value in schema.items() if name not in ANNOTATIONS]
-        checks = [check for check in checks if check is not None]
+        keywords = (self.keyword(name, value, schema) for name, value in schema.items() if name not in ANNOTATIONS)
+        checks = [check for check in keywords if check is not None]
         if not checks:
             return _always
         if len(checks) == 1:
@@ -154,7 +154,7 @@ class _Compiler:
         method = getattr(self, "k_" + name.lstrip("$"), None)
         if method is None:
             raise Unsupported(f"keyword {name!r}")
-        return method(value, schema)  # type: ignore[no-any-return]
+        return method(value, schema)
 
     def k_ref(self, pointer: str, schema: dict[str, Any]) -> Predicate:
         return self.reference(pointer)

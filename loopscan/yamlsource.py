@@ -174,9 +174,23 @@ def load_text(text: str, file: str) -> YamlFile:
     >>> [(p.rule, str(p.problem.location)) for p in result.problems]
     [('LS003', 'f.yaml:3:3')]
     """
+    result = _load_with(_Loader, text, file)
+    if _Loader is not yaml.SafeLoader and any(p.rule == _PARSER_LIMIT for p in result.problems):
+        # libyaml 0.2.5 (PyYAML 6.0.4 wheels) refuses nesting past 1,000 levels while it
+        # looks ahead, before loopscan sees the 65th: read such a file again with PyYAML's
+        # own parser, which streams, so the finding is LS006 at the first level too deep.
+        result = _load_with(yaml.SafeLoader, text, file)
+    return result
+
+
+_PARSER_LIMIT = "parser limit"
+"""The rule of a problem that libyaml's own nesting limit raised, until it is read again."""
+
+
+def _load_with(loader: type, text: str, file: str) -> YamlFile:
     result = YamlFile(file)
     try:
-        for document in _documents(yaml.parse(text, Loader=_Loader), result):
+        for document in _documents(yaml.parse(text, Loader=loader), result):
             result.documents.append(document)
     except _Stop as err:
         result.problems.append(_problem(file, err.rule, err.message, err.mark, fatal=True))
@@ -186,7 +200,8 @@ def load_text(text: str, file: str) -> YamlFile:
         message = f"YAML syntax error: {err.problem or err.context}"
         if mark and mark.index < len(text) and text[mark.index] == "\t":
             message = "YAML syntax error: a tab character; YAML indents with spaces only"
-        result.problems.append(_problem(file, "LS001", message, where, fatal=True))
+        rule = _PARSER_LIMIT if "maximum nesting depth" in str(err.problem) else "LS001"
+        result.problems.append(_problem(file, rule, message, where, fatal=True))
     except yaml.YAMLError as err:
         message = f"YAML syntax error: {str(err).splitlines()[0]}"
         result.problems.append(_problem(file, "LS001", message, (1, 1), fatal=True))
@@ -229,7 +244,8 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
     document: YamlDocument | None = None
 
     for event in events:
-        mark = (event.start_mark.line + 1, event.start_mark.column + 1)
+        start: Any = event.start_mark  # libyaml always gives one
+        mark = (start.line + 1, start.column + 1)
         if isinstance(event, DocumentStartEvent):
             document = YamlDocument(file, None, Location(file, *mark))
             anchors.clear()
@@ -312,7 +328,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if isinstance(parent.value, list):
             parent.value.append(value)
             continue
-        key = parent.key
+        key: str = parent.key or ""
         parent.expect_key = True
         if key == _MERGE:
             parent.merges.extend(_merge_sources(value, mark))
@@ -322,7 +338,8 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
             message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
             result.problems.append(_problem(file, "LS003", message, parent.key_mark))
         parent.value[key] = value
-        document.key_marks[(*parent.path, key)] = parent.key_mark
+        entry_path = (*parent.path, key)
+        document.key_marks[entry_path] = parent.key_mark
 
 
 def _too_many_nodes(mark: tuple[int, int]) -> _Stop:
@@ -392,7 +409,7 @@ def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
     if tag == _INT and len(event.value) > 2 * MAX_INT_BITS:
         # Never construct it: a base-60 number (1:2:3:...) of thousands of parts takes seconds.
         raise too_large
-    node = ScalarNode(tag, event.value, event.start_mark, event.end_mark, event.style)
+    node = ScalarNode(tag, event.value, style=event.style)  # no marks: _Stop carries the place
     try:
         value = _constructor.yaml_constructors[tag](_constructor, node)
     except ValueError:

@@ -16,6 +16,16 @@ from loopscan.cli import main
 REPO = Path(__file__).resolve().parent.parent
 EXAMPLES = REPO / "examples" / "pipelines"
 TODAY = "2026-11-24"
+DATA = REPO / "tests" / "data"
+"""Official schemas and real sample files the tests check against; tests/data/README.md says where each comes from."""
+
+
+def sarif_errors(document: Any) -> list[str]:
+    """Every way ``document`` breaks the official SARIF 2.1.0 schema (Errata 01, a Draft 4 schema)."""
+    from jsonschema import Draft4Validator
+
+    schema = json.loads((DATA / "sarif-schema-2.1.0.json").read_text(encoding="utf-8"))
+    return sorted(str(error) for error in Draft4Validator(schema).iter_errors(document))
 
 
 @dataclass

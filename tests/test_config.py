@@ -277,3 +277,214 @@ def test_an_empty_loopscan_yaml_means_the_defaults(project: Project, run: Run) -
     result: Any = json_check(run, ".")
     assert result.code == 1
     assert rules_found(result) == [("LS003", "error", "support.yaml")]
+
+
+# A rule id that names no rule: exit 2, one line, where it was written and the fix ------------------
+#
+# Each of these used to be accepted: an ignore entry "" or "L" is a prefix of every id, and a --select
+# or severity entry that names no rule changes nothing, so the run said "No findings" and passed.
+
+PREFIX_FIX = "use a rule id or id prefix such as LS3 or LS301; 'loopscan rules' lists them"
+EXACT_FIX = "use one rule id such as LS301, not a prefix; 'loopscan rules' lists them"
+
+
+@pytest.mark.parametrize("text, words", [
+    ('ignore: [""]\n', ["loopscan.yaml:1:10: ignore[0] '' is empty", PREFIX_FIX]),
+    ('ignore: ["L"]\n', ["loopscan.yaml:1:10: ignore[0] 'L' cuts the letters 'LS' short", PREFIX_FIX]),
+    ("ignore:\n  - LS003\n  - L\n", ["loopscan.yaml:3:5: ignore[1] 'L'", PREFIX_FIX]),
+    ("ignore: [LS999]\n", ["loopscan.yaml:1:10: ignore[0] 'LS999' is not the id or id prefix of any loaded rule",
+                           PREFIX_FIX]),
+    ("ignore: [ls3]\n", ["loopscan.yaml:1:10: ignore[0] 'ls3'", "upper-case (did you mean 'LS3'?)", PREFIX_FIX]),
+    ("severity: {LS999: error}\n", ["loopscan.yaml:1:12: severity key 'LS999' is not the id of any loaded rule",
+                                    EXACT_FIX]),
+    ("severity: {ls301: info}\n", ["loopscan.yaml:1:12: severity key 'ls301'", "(did you mean 'LS301'?)", EXACT_FIX]),
+    ("severity: {LS3: info}\n", ["loopscan.yaml:1:12: severity key 'LS3' is an id prefix (of LS301", EXACT_FIX]),
+    ("severity:\n  LS003: warning\n  LS30: info\n", ["loopscan.yaml:3:3: severity key 'LS30'", EXACT_FIX]),
+], ids=["ignore-empty", "ignore-L", "ignore-second-entry", "ignore-unknown", "ignore-lower-case",
+        "severity-unknown", "severity-lower-case", "severity-prefix", "severity-second-key"])
+def test_a_config_rule_id_that_names_no_rule_stops_the_run(
+    project: Project, run: Run, text: str, words: list[str]
+) -> None:
+    project("loopscan.yaml", text)
+    project("support.yaml", duplicate())
+    result = run("check", ".")
+    assert_usage_error(result, *words)
+    assert result.err.startswith("loopscan: error: loopscan.yaml:")
+
+
+@pytest.mark.parametrize("table, words", [
+    ('[tool.loopscan]\nignore = [""]\n', ["pyproject.toml [tool.loopscan]: ignore[0] '' is empty", PREFIX_FIX]),
+    ('[tool.loopscan]\nignore = ["L"]\n', ["pyproject.toml [tool.loopscan]: ignore[0] 'L'", PREFIX_FIX]),
+    ('[tool.loopscan]\nseverity = {LS999 = "error"}\n', ["pyproject.toml [tool.loopscan]: severity key 'LS999'",
+                                                         EXACT_FIX]),
+    ('[tool.loopscan.severity]\nls301 = "info"\n', ["pyproject.toml [tool.loopscan]: severity key 'ls301'",
+                                                    "(did you mean 'LS301'?)"]),
+], ids=["ignore-empty", "ignore-L", "severity-unknown", "severity-lower-case"])
+def test_a_tool_loopscan_rule_id_that_names_no_rule_stops_the_run(
+    project: Project, run: Run, table: str, words: list[str]
+) -> None:
+    project("pyproject.toml", table)
+    project("support.yaml", duplicate())
+    assert_usage_error(run("check", "."), *words)
+
+
+@pytest.mark.parametrize("args, words", [
+    (["--ignore", ""], ["--ignore '' is empty", PREFIX_FIX]),
+    (["--ignore", "L"], ["--ignore 'L' cuts the letters 'LS' short", PREFIX_FIX]),
+    (["--ignore", "LS999"], ["--ignore 'LS999' is not the id or id prefix of any loaded rule", PREFIX_FIX]),
+    (["--select", "LS999"], ["--select 'LS999' is not the id or id prefix of any loaded rule", PREFIX_FIX]),
+    (["--select", "ls3"], ["--select 'ls3' is not a rule id: ids are upper-case (did you mean 'LS3'?)", PREFIX_FIX]),
+    (["--select", "ls301"], ["--select 'ls301'", "(did you mean 'LS301'?)"]),
+    (["--select", "LS3O1"], ["--select 'LS3O1'", "(did you mean 'LS301'?)"]),
+    (["--select", "LS3", "--select", "LS999"], ["--select 'LS999'"]),
+], ids=["ignore-empty", "ignore-L", "ignore-unknown", "select-unknown", "select-lower-case-prefix",
+        "select-lower-case-id", "select-typo", "second-select"])
+def test_a_command_line_rule_id_that_names_no_rule_stops_the_run(
+    project: Project, run: Run, args: list[str], words: list[str]
+) -> None:
+    project("support.yaml", duplicate())
+    result = run("check", ".", *args)
+    assert_usage_error(result, *words)
+    assert result.err.startswith(f"loopscan: error: {args[-2]} ")
+
+
+@pytest.mark.parametrize("text", ['ignore: [""]\n', "ignore: [ls3]\n", "severity: {ls301: info}\n"])
+@pytest.mark.parametrize("command", ["loops", "graph", "overrides"])
+def test_commands_that_load_no_rules_still_refuse_a_misspelt_rule_id(
+    project: Project, run: Run, command: str, text: str
+) -> None:
+    project("loopscan.yaml", text)
+    project("support.yaml", duplicate())
+    assert_usage_error(run(command, "."), "loopscan.yaml:1:")
+
+
+def test_commands_that_load_no_rules_leave_the_existence_of_a_rule_to_check(project: Project, run: Run) -> None:
+    """``loops``, ``graph`` and ``overrides`` load no rules, so they cannot know LS999 is none; ``check`` says so."""
+    project("loopscan.yaml", "ignore: [LS999]\n")
+    project("support.yaml", duplicate())
+    assert run("loops", ".").code == 0
+    assert_usage_error(run("check", "."), "loopscan.yaml:1:10: ignore[0] 'LS999'")
+
+
+ACME_RULE = '''
+    from loopscan.rule import rule
+
+
+    @rule("ACME001", "acme-nothing", severity="warning", play=6)
+    def check(project):
+        """Reports nothing."""
+        return []
+    '''
+"""A rule of a rules folder: its id is known only when the folder is loaded."""
+
+
+def test_a_prefix_of_a_rules_dir_rule_is_known_only_when_the_folder_is_loaded(project: Project, run: Run) -> None:
+    project("rules/acme.py", ACME_RULE)
+    project("support.yaml", duplicate())
+    assert run("check", ".", "--rules-dir", "rules", "--select", "ACME").code == 0
+    assert_usage_error(run("check", ".", "--select", "ACME"), "--select 'ACME'", PREFIX_FIX)
+
+
+def test_a_config_may_name_the_rules_of_its_rules_dirs_even_when_they_are_not_trusted(
+    project: Project, run: Run
+) -> None:
+    """Untrusted rules_dirs are not loaded; the config's ids may be theirs, so they are not an error then."""
+    project("rules/acme.py", ACME_RULE)
+    project("loopscan.yaml", "rules_dirs: [rules]\nseverity: {ACME001: error}\nignore: [ACME]\n")
+    project("support.yaml", duplicate())
+    untrusted = json_check(run, ".")
+    assert rules_found(untrusted) == [("LS003", "error", "support.yaml")]
+    assert "pass --trust-config to load them" in untrusted.err
+    assert json_check(run, ".", "--trust-config").code == 1
+
+
+def test_a_config_id_that_its_trusted_rules_dirs_do_not_define_stops_the_run(project: Project, run: Run) -> None:
+    project("rules/acme.py", ACME_RULE)
+    project("loopscan.yaml", "rules_dirs: [rules]\nseverity: {ACME002: error}\n")
+    project("support.yaml", duplicate())
+    assert_usage_error(run("check", ".", "--trust-config"), "loopscan.yaml:2:12: severity key 'ACME002'",
+                       "(did you mean 'ACME001'?)")
+
+
+def test_a_select_that_only_an_untrusted_rules_dir_could_match_says_how_to_load_it(
+    project: Project, run: Run
+) -> None:
+    """One line: the error, with the hint; the "skipped rules_dirs" note would be a second line."""
+    project("rules/acme.py", ACME_RULE)
+    project("loopscan.yaml", "rules_dirs: [rules]\n")
+    project("support.yaml", duplicate())
+    assert_usage_error(run("check", ".", "--select", "ACME"), "--select 'ACME'", "--trust-config")
+
+
+def test_the_schema_spells_rule_ids_as_the_check_does() -> None:
+    """An editor that validates loopscan.yaml with the schema must refuse what the run refuses."""
+    from loopscan.config import RULE_ID_PATTERN
+    from loopscan.schema import CONFIG_SCHEMA, load_schema
+
+    properties = load_schema(CONFIG_SCHEMA)["properties"]
+    assert properties["ignore"]["items"]["pattern"] == RULE_ID_PATTERN
+    assert properties["severity"]["propertyNames"]["pattern"] == RULE_ID_PATTERN
+
+
+# Policy numbers that are not numbers, and a [tool.loopscan] that is not a table ------------------------
+
+
+@pytest.mark.parametrize("text, words", [
+    ("policy:\n  max_synthetic: .nan\n", ["'policy.max_synthetic': .nan is not a finite number between 0 and 1"]),
+    ("policy:\n  max_synthetic: .NaN\n", ["'policy.max_synthetic': .NaN is not a finite number between 0 and 1"]),
+    ("policy:\n  max_synthetic: .inf\n", ["'policy.max_synthetic': .inf is not a finite number between 0 and 1"]),
+    ("policy:\n  max_synthetic: -.inf\n", ["'policy.max_synthetic': -.inf is not a finite number between 0 and 1"]),
+    ("policy:\n  drill_every_days: .inf\n", ["'policy.drill_every_days': .inf is not a whole number of days"]),
+    ("policy:\n  override_max_days: .nan\n", ["'policy.override_max_days': .nan is not a whole number of days"]),
+], ids=["nan", "NaN", "inf", "minus-inf", "drill-inf", "override-nan"])
+def test_a_yaml_nan_or_inf_policy_number_is_named_as_such_not_as_a_string(
+    project: Project, run: Run, text: str, words: list[str]
+) -> None:
+    """The YAML loader keeps .nan and .inf as strings; "must be a number, not a string" would puzzle the user."""
+    project("loopscan.yaml", text)
+    project("support.yaml", duplicate())
+    result = run("check", ".")
+    assert_usage_error(result, "loopscan.yaml:2:3: config key", *words)
+    assert "string" not in result.err
+
+
+@pytest.mark.parametrize("value", ["nan", "inf", "-inf"])
+def test_a_toml_nan_or_inf_max_synthetic_is_a_usage_error_not_an_internal_one(
+    project: Project, run: Run, value: str
+) -> None:
+    project("pyproject.toml", f"[tool.loopscan.policy]\nmax_synthetic = {value}\n")
+    project("support.yaml", duplicate())
+    assert_usage_error(run("check", "."), "pyproject.toml [tool.loopscan]: config key 'policy.max_synthetic': "
+                       f"{value} is not a finite number between 0 and 1")
+
+
+@pytest.mark.parametrize("table, kind", [
+    ('[tool]\nloopscan = "strict"\n', "a string"),
+    ("[tool]\nloopscan = 1\n", "an integer"),
+    ('[tool]\nloopscan = ["LS003"]\n', "an array"),
+], ids=["string", "integer", "array"])
+def test_a_tool_loopscan_that_is_not_a_table_stops_the_run(
+    project: Project, run: Run, table: str, kind: str
+) -> None:
+    """It used to be passed by, so the defaults (or a config further up) were used instead without a word."""
+    project("pyproject.toml", table)
+    project("support.yaml", duplicate())
+    assert_usage_error(run("check", "."), f"pyproject.toml [tool.loopscan]: must be a table, not {kind}",
+                       "[tool.loopscan] header")
+
+
+def test_a_tool_loopscan_that_is_not_a_table_is_not_passed_by_for_a_config_further_up(
+    project: Project, run: Run, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    project("loopscan.yaml", "severity: {LS003: info}\n")
+    project("team/pyproject.toml", '[tool]\nloopscan = "strict"\n')
+    project("team/support.yaml", duplicate())
+    monkeypatch.chdir(tmp_path / "team")
+    assert_usage_error(run("check", "."), "pyproject.toml [tool.loopscan]: must be a table")
+
+
+def test_a_pyproject_whose_tool_is_not_a_table_is_passed_by(project: Project, run: Run) -> None:
+    """Not loopscan's to judge (and it used to be an internal error): there is no [tool.loopscan] in it."""
+    project("pyproject.toml", 'tool = "none"\n')
+    project("support.yaml", duplicate())
+    assert rules_found(json_check(run, ".")) == [("LS003", "error", "support.yaml")]

@@ -30,6 +30,7 @@ from typing import Any
 import pytest
 
 import loopscan.discover
+from loopscan.printable import printable
 from tests.conftest import ECHO_LOOP, EXAMPLES, TODAY, Result, Run, Write
 
 WATCHDOG_SECONDS = 60
@@ -107,6 +108,110 @@ def test_a_symlink_loop_between_files_is_reported_once(project: Write, run: Run)
         ("loop-1.yaml", "LS001", "cannot read file: Too many levels of symbolic links"),
         ("loop-2.yaml", "LS001", "cannot read file: Too many levels of symbolic links"),
     ]
+
+
+def symlink_notes(result: Result) -> list[str]:
+    """The ``-v`` lines about symlinks that were not followed."""
+    return [line for line in result.err.splitlines() if "outside the scanned folders" in line]
+
+
+def not_followed(link: str, target: Path | str) -> str:
+    """The ``-v`` line for a symlink ``link`` that leads outside the scanned folders, to ``target``."""
+    shown = printable(os.path.realpath(target))
+    return f"passed over {link}: symlink to {shown}, outside the scanned folders: not followed"
+
+
+@pytest.fixture
+def fence(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Refuse to list any folder outside the test's temporary folder, and note each one asked for.
+
+    So a scan that follows ``root -> /`` again fails in milliseconds (the link
+    shows up as an unreadable folder) instead of walking the whole machine.
+    """
+    inside = os.path.realpath(tmp_path) + os.sep
+    real_scandir = os.scandir
+    refused: list[str] = []
+
+    def fenced(path: Any = ".") -> Any:
+        if isinstance(path, (str, os.PathLike)) and not (os.path.realpath(path) + os.sep).startswith(inside):
+            refused.append(os.fspath(path))
+            raise OSError(errno.EACCES, "outside the test's folder (fence)", os.fspath(path))
+        return real_scandir(path)
+
+    monkeypatch.setattr(os, "scandir", fenced)
+    return refused
+
+
+def test_a_symlink_to_the_file_system_root_is_not_followed(project: Write, run: Run, fence: list[str]) -> None:
+    """A committed ``root -> /`` made one scan walk the whole machine: 98.7 s, 1.2 GB, 21,765 findings."""
+    manifests(project, "pipelines/a.yaml")
+    os.symlink("/", "pipelines/root")
+    started = time.monotonic()
+    result = scan(run)
+    elapsed = time.monotonic() - started
+    assert elapsed < 5, elapsed
+    assert (reported(result), fence) == ([(
+        "pipelines/a.yaml", "LS003", "duplicate key 'fetch' (first at line 5); YAML keeps only the later one")], [])
+    assert result.json()["summary"]["files"] == 1
+    assert result.err == ""
+    verbose = scan(run, ".", "-v")
+    assert symlink_notes(verbose) == [not_followed("pipelines/root", "/")]
+    assert verbose.out == result.out
+
+
+def test_a_symlink_to_a_manifest_outside_the_scanned_folders_is_not_read(
+    project: Write, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """The target is named on one escaped line, once, however many scanned folders reach the link."""
+    outside = tmp_path_factory.mktemp("outside") / "theirs\x1b[2J\n\u202e.yaml"
+    outside.write_text(DUPLICATE_KEY.format(name="theirs"), encoding="utf-8")
+    manifests(project, "team/a.yaml")
+    os.symlink(outside, "team/theirs.yaml")
+    result = scan(run)
+    assert [file for file, _, _ in reported(result)] == ["team/a.yaml"]
+    assert result.json()["summary"]["files"] == 1
+    verbose = scan(run, ".", "team", "-v")
+    assert symlink_notes(verbose) == [not_followed("team/theirs.yaml", outside)]
+    assert "\x1b" not in verbose.err and "\u202e" not in verbose.err
+    assert [file for file, _, _ in reported(verbose)] == ["team/a.yaml"]
+
+
+def test_a_symlink_to_a_folder_inside_the_scanned_folders_is_followed_and_read_once(
+    project: Write, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """Links that stay inside a scanned folder (even another one) are followed as before; only links out are not."""
+    manifests(project, "real/a.yaml", "real/deeper/b.yaml", "other/c.yaml")
+    os.symlink("real", "alias")
+    os.symlink("..", "real/deeper/up")
+    os.symlink("../real/deeper", "other/deeper")
+    outside = tmp_path_factory.mktemp("outside")
+    manifests(project, str(outside / "theirs.yaml"))
+    os.symlink(outside, "other/elsewhere")
+    result = scan(run, "-v")
+    assert [file for file, _, _ in reported(result)] == ["alias/a.yaml", "alias/deeper/b.yaml", "other/c.yaml"]
+    assert result.json()["summary"]["files"] == 3
+    assert symlink_notes(result) == [not_followed("other/elsewhere", outside)]
+    # other/deeper leads into real/, another scanned folder: followed, and b.yaml is still read once.
+    result = scan(run, "other", "real", "-v")
+    assert sorted(Path(file).name for file, _, _ in reported(result)) == ["a.yaml", "b.yaml", "c.yaml"]
+    assert result.json()["summary"]["files"] == 3
+    assert symlink_notes(result) == [not_followed("other/elsewhere", outside)]
+
+
+def test_a_symlink_named_on_the_command_line_is_followed_wherever_it_leads(
+    project: Write, run: Run, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A path named directly is a scanned folder itself; the same links met while walking are not followed."""
+    outside = tmp_path_factory.mktemp("outside")
+    manifests(project, str(outside / "m.yaml"), str(outside / "nested/n.yaml"))
+    os.symlink("nested", outside / "again")  # inside the folder the named link leads to: followed
+    os.symlink(outside, "vendored")
+    os.symlink(outside / "m.yaml", "single.yaml")
+    assert [file for file, _, _ in reported(scan(run, "vendored"))] == ["vendored/again/n.yaml", "vendored/m.yaml"]
+    assert [file for file, _, _ in reported(scan(run, "single.yaml"))] == ["single.yaml"]
+    walked = scan(run, ".", "-v")
+    assert reported(walked) == []
+    assert symlink_notes(walked) == [not_followed("single.yaml", outside / "m.yaml"), not_followed("vendored", outside)]
 
 
 DEPTH = 1500
@@ -231,8 +336,10 @@ def test_a_symlink_to_a_device_is_reported_and_never_read(project: Write, run: R
     if not stat.S_ISCHR(os.stat(device).st_mode):
         pytest.skip(f"{device} is not a character device here")
     os.symlink(device, "device.yaml")
-    assert reported(scan(run)) == [
+    assert reported(scan(run, "device.yaml")) == [
         ("device.yaml", "LS001", "cannot read file: it is a character device, not a regular file")]
+    walked = scan(run, ".", "-v")  # met while walking, it leads outside the scanned folder: not followed
+    assert (reported(walked), symlink_notes(walked)) == ([], [not_followed("device.yaml", device)])
 
 
 def test_a_unix_socket_named_like_a_manifest_is_reported(project: Write, run: Run, tmp_path: Path) -> None:
@@ -332,112 +439,3 @@ def test_no_command_or_format_writes_to_the_scanned_files(project: Write, run: R
         assert result.code in (0, 1), (command, result.err)
     assert tree_state(scanned) == before
     assert sorted(path.name for path in reports.iterdir()) == ["graph.md", "loops.json", "report.json"]
-
-
-# --output is written through a temporary file and a rename -----------------------------------
-
-OLD_REPORT = '{"old": "report"}\n'
-
-
-@pytest.fixture
-def old_report(project: Write) -> Path:
-    """A project with findings, and the report an earlier run left in ``out/``."""
-    project("echo.yaml", ECHO_LOOP)
-    report = Path("out/report.json")
-    report.parent.mkdir()
-    report.write_text(OLD_REPORT, encoding="utf-8")
-    return report
-
-
-def check_into(run: Run, report: Path) -> Result:
-    return run("check", "echo.yaml", "-f", "json", "--today", TODAY, "-o", str(report))
-
-
-def test_a_successful_run_replaces_the_report_and_leaves_no_temporary_file(old_report: Path, run: Run) -> None:
-    result = check_into(run, old_report)
-    assert (result.code, result.out) == (1, "")
-    assert old_report.read_text(encoding="utf-8").startswith('{\n  "version"')
-    assert [path.name for path in old_report.parent.iterdir()] == ["report.json"]
-
-
-def test_a_run_that_fails_while_rendering_leaves_the_old_report_whole(
-    old_report: Path, run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    import loopscan.render.json
-
-    def broken(report: Any) -> str:
-        raise RuntimeError("renderer crashed")
-
-    monkeypatch.setattr(loopscan.render.json, "render", broken)
-    result = check_into(run, old_report)
-    assert result.code == 2
-    assert "internal error: RuntimeError: renderer crashed" in result.err
-    assert old_report.read_text(encoding="utf-8") == OLD_REPORT
-    assert [path.name for path in old_report.parent.iterdir()] == ["report.json"]
-
-
-def fail_writing(monkeypatch: pytest.MonkeyPatch, failure: str) -> None:
-    """Make ``--output`` fail half-way: a full disk, a rename that fails, or Ctrl-C while writing."""
-    import loopscan.cli
-
-    real_fdopen, real_replace = os.fdopen, os.replace
-
-    def fdopen(handle: int, *args: Any, **kwargs: Any) -> Any:
-        stream = real_fdopen(handle, *args, **kwargs)
-        if failure == "disk full":
-            real_write = stream.write
-
-            def write(text: str) -> int:
-                real_write(text[:10])
-                raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
-
-            stream.write = write
-        elif failure == "interrupted":
-            def interrupted(text: str) -> int:
-                raise KeyboardInterrupt
-
-            stream.write = interrupted
-        return stream
-
-    def replace(source: Any, target: Any) -> None:
-        if failure == "rename fails":
-            raise OSError(errno.EXDEV, os.strerror(errno.EXDEV))
-        real_replace(source, target)
-
-    monkeypatch.setattr(loopscan.cli.os, "fdopen", fdopen)
-    monkeypatch.setattr(loopscan.cli.os, "replace", replace)
-
-
-FAILURES = {
-    "disk full": "loopscan: error: cannot write 'out/report.json': No space left on device\n",
-    "rename fails": "loopscan: error: cannot write 'out/report.json': Invalid cross-device link\n",
-}
-
-
-@pytest.mark.parametrize("failure", FAILURES)
-def test_a_run_that_fails_while_writing_leaves_the_old_report_whole(
-    old_report: Path, run: Run, monkeypatch: pytest.MonkeyPatch, failure: str
-) -> None:
-    fail_writing(monkeypatch, failure)
-    result = check_into(run, old_report)
-    assert (result.code, result.out, result.err) == (2, "", FAILURES[failure])
-    assert old_report.read_text(encoding="utf-8") == OLD_REPORT
-
-
-def test_a_run_interrupted_while_writing_leaves_the_old_report_whole(
-    old_report: Path, run: Run, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Ctrl-C ends the run as a shell expects (exit 130, from Typer), and the old report is untouched."""
-    fail_writing(monkeypatch, "interrupted")
-    assert check_into(run, old_report).code == 130
-    assert old_report.read_text(encoding="utf-8") == OLD_REPORT
-
-
-@pytest.mark.parametrize("failure", [*FAILURES, "interrupted"])
-def test_a_run_that_fails_while_writing_leaves_no_temporary_file(
-    old_report: Path, run: Run, monkeypatch: pytest.MonkeyPatch, failure: str
-) -> None:
-    fail_writing(monkeypatch, failure)
-    assert check_into(run, old_report).code == (130 if failure == "interrupted" else 2)
-    assert [path.name for path in old_report.parent.iterdir()] == ["report.json"]
-

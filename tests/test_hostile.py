@@ -393,7 +393,7 @@ def test_nan_in_the_config_is_a_one_line_config_error(project: Write, run: Run) 
     result = run("check", ".")
     assert (result.code, result.out) == (2, "")
     assert result.err == "loopscan: error: loopscan.yaml:2:3: config key 'policy.max_synthetic': " \
-                         "must be a number, not a string\n"
+                         ".nan is not a finite number between 0 and 1; write a share such as 0.3\n"
 
 
 # Code in YAML tags ----------------------------------------------------------------------------

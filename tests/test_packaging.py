@@ -46,3 +46,27 @@ def test_wheel_lists_every_rule_and_checks_the_examples(tmp_path: Path) -> None:
         [sys.executable, "-c", "import loopscan; print(loopscan.__file__)"],
         cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
     ).stdout
+
+
+def test_the_ci_floor_is_the_lowest_version_pyproject_allows_for_every_dependency() -> None:
+    """.ci/run tests against .ci/lowest.txt: a floor in pyproject that no test ran is a floor users trip over."""
+    import re
+
+    from packaging.requirements import Requirement
+    from packaging.version import Version
+
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - Python 3.10
+        import tomli as tomllib
+
+    declared = tomllib.loads((REPO / "pyproject.toml").read_text(encoding="utf-8"))["project"]["dependencies"]
+    floors = {}
+    for text in declared:
+        requirement = Requirement(text)
+        if requirement.marker is None or requirement.marker.evaluate():
+            (minimum,) = [spec.version for spec in requirement.specifier if spec.operator == ">="]
+            floors[requirement.name.lower()] = Version(minimum)
+    lowest = (REPO / ".ci" / "lowest.txt").read_text(encoding="utf-8")
+    pinned = {name: Version(version) for name, version in re.findall(r"^([a-z0-9_.-]+)==(\S+)$", lowest, re.MULTILINE)}
+    assert pinned == floors

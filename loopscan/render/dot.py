@@ -16,6 +16,8 @@ DOT needs nothing but the package; SVG and PNG run the ``dot`` program, and
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 from collections.abc import Iterable
 from itertools import pairwise
 
@@ -27,6 +29,8 @@ INSTALL_HINT = ("drawing SVG or PNG needs Graphviz's 'dot' program, which was no
                 "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
                 "or use -f dot or -f mermaid")
 
+DOT_TIMEOUT = 120.0
+"""Seconds ``dot`` may take to lay a diagram out (``loopscan graph --timeout``)."""
 FONT = "Helvetica"
 _CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 SHAPE = {
@@ -45,20 +49,43 @@ class GraphvizMissing(Exception):
     """Graphviz's ``dot`` program is not installed; the message says how to install it."""
 
 
+class GraphvizFailed(Exception):
+    """Graphviz's ``dot`` failed or ran out of time; the message says what to do."""
+
+
 def render(diagram: Diagram) -> str:
     """The DOT source of a diagram."""
     return to_digraph(diagram).source
 
 
-def render_image(diagram: Diagram, image_format: str) -> bytes:
+def render_image(diagram: Diagram, image_format: str, timeout: float = DOT_TIMEOUT) -> bytes:
     """The diagram laid out by Graphviz's ``dot`` as ``svg`` or ``png`` bytes.
 
-    Raises :class:`GraphvizMissing` when the ``dot`` program is not installed.
+    ``dot`` runs as a child with a time limit, and a run that ends early (an
+    error, Ctrl-C, or the SIGTERM a cancelled CI job sends) ends it too: a
+    layout of a large project can take minutes and must not outlive loopscan.
+    Raises :class:`GraphvizMissing` when ``dot`` is not installed and
+    :class:`GraphvizFailed` when it fails or takes longer than ``timeout`` seconds.
     """
+    executable = shutil.which("dot")
+    if executable is None:
+        raise GraphvizMissing(INSTALL_HINT)
+    source = render(diagram).encode("utf-8")
+    child = subprocess.Popen([executable, f"-T{image_format}"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE)
     try:
-        return to_digraph(diagram).pipe(format=image_format)
-    except graphviz.ExecutableNotFound:
-        raise GraphvizMissing(INSTALL_HINT) from None
+        image, errors = child.communicate(source, timeout=timeout)
+    except subprocess.TimeoutExpired:
+        raise GraphvizFailed(f"Graphviz's dot did not finish within {timeout:g} s; draw less with --loops-only "
+                             "or --pipeline NAME, or allow more time with --timeout SECONDS") from None
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+    if child.returncode != 0:
+        said = errors.decode("utf-8", "replace").strip().splitlines()
+        raise GraphvizFailed(f"Graphviz's dot failed (exit {child.returncode})" + (f": {said[0]}" if said else ""))
+    return image
 
 
 def to_digraph(diagram: Diagram) -> graphviz.Digraph:

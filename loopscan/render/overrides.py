@@ -49,7 +49,8 @@ def render_table(reviews: list[Review], today: date) -> str:
     """One row per override, soonest expiry first, then a summary line."""
     if not reviews:
         return f"No overrides to review on {today.isoformat()}.\n"
-    rows = [("EXPIRES", "DAYS LEFT", "STATUS", "RULE", "TARGET", "APPROVED BY", "WHERE", "REASON")]
+    rows: list[tuple[str, ...]] = [("EXPIRES", "DAYS LEFT", "STATUS", "RULE", "TARGET", "APPROVED BY", "WHERE",
+                                    "REASON")]
     for item in reviews:
         entry = review_dict(item)
         rows.append(tuple(printable(cell) for cell in (
