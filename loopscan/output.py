@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import signal
 import stat
 import sys
 from collections.abc import Iterator
@@ -96,12 +97,14 @@ def _replace_atomically(target: Path, data: str | bytes, existing: os.stat_resul
     folder = target.parent
     temporary: Path | None = None
     try:
-        temporary, descriptor = _create_temporary(folder, target.name)
-        with open(descriptor, "wb", closefd=True) as stream:
+        with _signals_held():
+            temporary, descriptor = _create_temporary(folder, target.name)
+        try:
             if existing is not None:
-                _keep_mode_and_owner(stream.fileno(), existing)
-            for chunk in chunks(data):
-                stream.write(chunk)
+                _keep_mode_and_owner(descriptor, existing)
+            write_all(descriptor, data)
+        finally:
+            os.close(descriptor)
         os.replace(temporary, target)
         temporary = None
     finally:
@@ -109,6 +112,24 @@ def _replace_atomically(target: Path, data: str | bytes, existing: os.stat_resul
         if temporary is not None:
             with contextlib.suppress(OSError):
                 os.unlink(temporary)
+
+
+@contextlib.contextmanager
+def _signals_held() -> Iterator[None]:
+    """Hold SIGINT and SIGTERM back inside the block; they are handled as it ends.
+
+    Between ``os.open`` creating the temporary file and the caller holding its
+    name, a signal's exception would leave the file behind.
+    """
+    held = {signal.SIGINT, signal.SIGTERM}
+    if not hasattr(signal, "pthread_sigmask"):  # not POSIX: no way to hold them
+        yield
+        return
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _create_temporary(folder: Path, name: str) -> tuple[Path, int]:
@@ -135,9 +156,27 @@ def _keep_mode_and_owner(descriptor: int, existing: os.stat_result) -> None:
 
 def _write_into(path: Path, data: str | bytes) -> None:
     """Open a FIFO, device or socket path for writing and write into it: no temporary, no rename."""
-    with open(path, "wb") as stream:
-        for chunk in chunks(data):
-            stream.write(chunk)
+    flags = os.O_WRONLY | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        write_all(descriptor, data)
+    finally:
+        os.close(descriptor)
+
+
+def write_all(descriptor: int, data: str | bytes) -> None:
+    """Write all of ``data`` to an open file descriptor, a chunk at a time, going on after partial writes.
+
+    ``os.write`` may write less than it is given (a pipe whose reader is slow,
+    a signal, more than 2 GiB at once); the rest is written by the next call,
+    and an error (a reader that went away: BrokenPipeError) is raised, never
+    swallowed. Buffered streams are not used: a partial write there has been
+    seen to end with the rest silently dropped.
+    """
+    for chunk in chunks(data):
+        view = memoryview(chunk)
+        while view:
+            view = view[os.write(descriptor, view):]
 
 
 def _write_stream(stream: TextIO, data: str | bytes) -> None:
@@ -150,9 +189,15 @@ def _write_stream(stream: TextIO, data: str | bytes) -> None:
         stream.flush()
         return
     stream.flush()
-    for chunk in chunks(data):
-        binary.write(chunk)
     binary.flush()
+    try:
+        descriptor = binary.fileno()
+    except (OSError, ValueError):  # a stream in memory: pytest's capture, or an embedding program's
+        for chunk in chunks(data):
+            binary.write(chunk)
+        binary.flush()
+        return
+    write_all(descriptor, data)
 
 
 def _is_standard_stream(info: os.stat_result) -> bool:

@@ -96,6 +96,17 @@ ECHO_LOOP = """
     """
 """The smallest loop: a model trained, ungated and uncapped, on what it generated."""
 
+ECHO_LOOP_OVERRIDDEN = ECHO_LOOP + """
+    overrides:
+      - rule: LS301
+        target: speak
+        reason: Review queue is being rebuilt, tracked in OPS-77.
+        approved_by: ana
+        approved: 2026-11-01
+        expires: 2026-12-15
+    """
+"""The echo loop with an override in force for its ungated cycle (LS301)."""
+
 
 def rule_findings(run: Run, rule: str) -> list[dict[str, Any]]:
     """The findings of one rule when the whole temporary project is checked (as JSON, on TODAY)."""

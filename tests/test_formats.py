@@ -7,18 +7,7 @@ import xml.etree.ElementTree as ET
 from collections.abc import Callable
 from pathlib import Path
 
-from tests.conftest import ECHO_LOOP, TODAY, Result, line_of, sarif_errors
-
-ECHO_LOOP_OVERRIDDEN = ECHO_LOOP + """
-    overrides:
-      - rule: LS301
-        target: speak
-        reason: Review queue is being rebuilt, tracked in OPS-77.
-        approved_by: ana
-        approved: 2026-11-01
-        expires: 2026-12-15
-    """
-"""The echo loop with an override in force for its ungated cycle (LS301)."""
+from tests.conftest import ECHO_LOOP, ECHO_LOOP_OVERRIDDEN, TODAY, Result, line_of, sarif_errors
 
 
 def _sarif(run: Callable[..., Result], *paths: str) -> dict:

@@ -42,22 +42,12 @@ import pytest
 
 import loopscan.output
 from loopscan.cli import Interrupted
-from tests.conftest import ECHO_LOOP, TODAY, Result, Run, Write, assert_usage_error
+from tests.conftest import ECHO_LOOP, ECHO_LOOP_OVERRIDDEN, TODAY, Result, Run, Write, assert_usage_error
 
 OLD_REPORT = '{"old": "report"}\n'
 UNUSABLE_NOTE_END = "('loopscan check' lists every problem)"
 BROKEN_MANIFEST = "loopscan: 1\npipeline: [\n"
 """A manifest that fails to parse at line 3, column 1 (LS001)."""
-OVERRIDDEN_ECHO = ECHO_LOOP + """
-    overrides:
-      - rule: LS301
-        target: speak
-        reason: Review queue is being rebuilt, tracked in OPS-77.
-        approved_by: ana
-        approved: 2026-11-01
-        expires: 2026-12-15
-    """
-"""The echo loop with one override in force, so that each of loops, graph and overrides has a row to show."""
 
 
 def loopscan_command(*args: str) -> list[str]:
@@ -349,25 +339,6 @@ def test_output_onto_stdout_appended_by_the_shell_keeps_what_was_there(
 
 
 
-@pytest.mark.xfail(strict=True, reason="bug: Typer's own EPIPE handler exits 1 (as if there were findings) before "
-                   "the BrokenPipeError branch of loopscan.cli._run can return 141")
-def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(tmp_path: Path) -> None:
-    """``loopscan check -f json | head -c 100``: the shell's convention for a closed pipe, not the findings' 1."""
-    (tmp_path / "long.yaml").write_text(long_loop_manifest(20, ""), encoding="utf-8")  # a 200 KB report
-    process = subprocess.Popen(loopscan_command("check", "long.yaml", "-f", "json", "-o", "/dev/stdout"),
-                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
-    assert process.stdout is not None and process.stderr is not None
-    try:
-        assert process.stdout.read(100).startswith(b'{\n  "version"')
-        process.stdout.close()  # more than a pipe holds is still unwritten
-        errors = process.stderr.read()
-        process.wait(timeout=60)
-    finally:
-        if process.poll() is None:
-            process.kill()
-            process.wait()
-    assert (process.returncode, errors) == (141, b"")
-
 # Signals while a large report is written ------------------------------------------------------
 
 LARGE_LOOP_STEPS = 200
@@ -417,10 +388,19 @@ class Ended:
 
 
 def wait_for_temporary(process: subprocess.Popen[str], folder: Path) -> bool:
-    """Poll ``folder`` every millisecond until the temporary file appears (True) or the process ends (False)."""
+    """Poll ``folder`` every millisecond until the temporary file holds a first chunk (True) or the process ends.
+
+    Waiting for the first chunk, not only the name, makes the signal land while
+    the report is written; a signal that lands while the temporary file is being
+    created is :func:`test_a_signal_as_the_temporary_file_is_created_leaves_no_temporary_file`.
+    """
     while process.poll() is None:
-        if any(is_temporary(name) for name in os.listdir(folder)):
-            return True
+        for name in os.listdir(folder):
+            try:
+                if is_temporary(name) and os.stat(folder / name).st_size > 0:
+                    return True
+            except FileNotFoundError:  # renamed or removed between the listing and the stat
+                pass
         time.sleep(0.001)
     return False
 
@@ -471,6 +451,48 @@ def test_ctrl_c_while_writing_leaves_the_old_report_whole_and_no_temporary_file(
     assert ended.left == ["report.json"]
     assert ended.report == OLD_REPORT
 
+
+def test_a_signal_as_the_temporary_file_is_created_leaves_no_temporary_file(
+    old_report: Path, run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A real SIGTERM that arrives while ``open`` creates the temporary file.
+
+    Seen in about one in ten SIGTERMs sent as soon as the temporary file
+    appeared, on a loaded machine: Python ran the handler as ``os.open``
+    returned, before the writer held the file's name. Here the signal is sent
+    at that very point, every time; it must wait until the name is held.
+    """
+    real_open = os.open
+
+    def open_then_terminated(path: Any, flags: int, mode: int = 0o777, **kwargs: Any) -> int:
+        descriptor = real_open(path, flags, mode, **kwargs)
+        if is_temporary(Path(path).name):
+            os.kill(os.getpid(), signal.SIGTERM)  # loopscan's own handler, installed by main()
+        return descriptor
+
+    monkeypatch.setattr(loopscan.output.os, "open", open_then_terminated)
+    result = check_into(run, old_report)
+    assert (result.code, result.out, result.err) == (143, "", "loopscan: terminated\n")
+    assert old_report.read_text(encoding="utf-8") == OLD_REPORT
+    assert names_in(old_report.parent) == ["report.json"]
+
+
+def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(tmp_path: Path) -> None:
+    """``loopscan check -f json | head -c 100``: the shell's convention for a closed pipe, not the findings' 1."""
+    (tmp_path / "long.yaml").write_text(long_loop_manifest(20, ""), encoding="utf-8")  # a 200 KB report
+    process = subprocess.Popen(loopscan_command("check", "long.yaml", "-f", "json", "-o", "/dev/stdout"),
+                               cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout is not None and process.stderr is not None
+    try:
+        assert process.stdout.read(100).startswith(b'{\n  "version"')
+        process.stdout.close()  # more than a pipe holds is still unwritten
+        errors = process.stderr.read()
+        process.wait(timeout=60)
+    finally:
+        if process.poll() is None:
+            process.kill()
+            process.wait()
+    assert (process.returncode, errors) == (141, b"")
 
 # Graphviz's dot: ended with loopscan, and limited by --timeout ---------------------------------
 
@@ -610,7 +632,7 @@ def test_a_broken_manifest_beside_a_good_one_still_shows_the_good_one(
     project: Write, run: Run, command: str
 ) -> None:
     project("broken.yaml", BROKEN_MANIFEST)
-    project("echo.yaml", OVERRIDDEN_ECHO)
+    project("echo.yaml", ECHO_LOOP_OVERRIDDEN)
     options, shown, expected = SHOWN[command]
     result = run(command, ".", *options)
     assert_names_the_broken_manifest(result, command)
