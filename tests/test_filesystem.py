@@ -1,11 +1,12 @@
-"""The file system under a scan: loops, unreadable and vanishing files, FIFOs and devices, and what is written.
+"""The file system under a scan: loops, links leaving the scan, unreadable and vanishing files, FIFOs and devices.
 
-* A symlink loop ends; a file reached twice is read once.
+* A symlink loop ends; a file reached twice is read once; a symlink that leads
+  outside the scanned paths is not followed (``-v`` says so).
 * A file or folder that cannot be read, that is not a regular file, or that
   vanishes mid-scan is reported once (LS001) and the rest is still scanned.
   Opening a FIFO would block forever, so one never is opened for reading.
-* loopscan never writes to what it scans, and ``--output`` goes through a
-  temporary file and a rename, so a failed run leaves the old report whole.
+* loopscan never writes to what it scans (what ``--output`` does is in
+  tests/test_output.py).
 
 Tests that could hang if a guard regressed run under a watchdog that ends the
 test session with a traceback instead.
