@@ -104,7 +104,7 @@ def _root(
 def check_command(
     paths: PathsArg = None,
     output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
     select: SelectOpt = None,
     ignore: IgnoreOpt = None,
     fail_on: Annotated[FailOn, typer.Option("--fail-on", help="Lowest severity that fails the run.")] = FailOn.error,
@@ -146,7 +146,7 @@ def check_command(
 def loops_command(
     paths: PathsArg = None,
     output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the table to FILE.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the table to FILE.")] = None,
     config: ConfigOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -181,7 +181,7 @@ def graph_command(
     output_format: Annotated[GraphFormat, typer.Option(
         "--format", "-f", help="dot, svg or png (these two need Graphviz's dot program), or mermaid.",
     )] = GraphFormat.dot,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the diagram to FILE.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the diagram to FILE.")] = None,
     markdown: Annotated[bool, typer.Option("--md", help="Wrap Mermaid in a ```mermaid block for Markdown.")] = False,
     pipeline: Annotated[str | None, typer.Option(
         "--pipeline", metavar="NAME", help="Draw one pipeline and its direct neighbours in other pipelines.")] = None,
@@ -231,7 +231,7 @@ def overrides_command(
         "--expiring-within", min=0, metavar="DAYS",
         help="Only overrides that expire within DAYS days, have expired, or have no expiry date.")] = None,
     output_format: Annotated[TableFormat, typer.Option("--format", "-f", help="Output format.")] = TableFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the review to FILE.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the review to FILE.")] = None,
     config: ConfigOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -262,7 +262,7 @@ def rules_command(
     rules_dir: RulesDirOpt = None,
     output_format: Annotated[CatalogFormat, typer.Option(
         "--format", "-f", help="text: the table; markdown: every rule's docs (docs/rules.md).")] = CatalogFormat.text,
-    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write the catalog to FILE.")] = None,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the catalog to FILE.")] = None,
 ) -> None:
     """The rule catalog: id, name, default severity and play (with --format markdown, their docs too)."""
     from loopscan.registry import all_rules
@@ -373,8 +373,12 @@ def _use_color(no_color: bool) -> bool:
     return not no_color and "NO_COLOR" not in os.environ and sys.stdout.isatty()
 
 
-def _emit(data: str | bytes, output: Path | None) -> None:
-    """Write a finished report, table or diagram to stdout, or into ``output`` (see :mod:`loopscan.output`)."""
+def _emit(data: str | bytes, output: str | None) -> None:
+    """Write a finished report, table or diagram to stdout, or into ``output`` (see :mod:`loopscan.output`).
+
+    ``output`` stays the string the user typed: a ``pathlib.Path`` would drop the
+    final ``/`` of ``-o reports/``, and a file named ``reports`` would be written.
+    """
     from loopscan.output import OutputError, write_output, write_stdout
 
     try:

@@ -54,11 +54,14 @@ def write_stdout(data: str | bytes) -> None:
     _write_stream(sys.stdout, data)
 
 
-def write_output(path: Path, data: str | bytes) -> None:
+def write_output(path: str | Path, data: str | bytes) -> None:
     """Write ``data`` (text is encoded as UTF-8) into ``path``, by the kind of file that path names.
 
     Raises :class:`OutputError` with a one-line reason when it cannot.
     """
+    if os.fspath(path).endswith(("/", os.sep)):
+        raise OutputError(f"cannot write '{path}': it names a folder; name a file")
+    path = Path(path)
     try:
         info = os.stat(path)  # follows symlinks
     except FileNotFoundError:

@@ -228,6 +228,18 @@ def test_a_folder_as_output_exits_2_with_one_line(project: Write, run: Run) -> N
     assert names_in(Path("some_folder")) == []
 
 
+@pytest.mark.parametrize("named", ["new_folder/", "some_folder/"])
+def test_a_path_ending_in_a_slash_names_a_folder_and_exits_2(project: Write, run: Run, named: str) -> None:
+    """``-o reports/`` must not write a file named ``reports``, as a shell's ``> reports/`` would refuse too."""
+    project("echo.yaml", ECHO_LOOP)
+    os.mkdir("some_folder")
+    result = check_into(run, named)
+    assert_usage_error(result)
+    assert result.err == f"loopscan: error: cannot write '{named}': it names a folder; name a file\n"
+    assert names_in(Path(".")) == ["echo.yaml", "some_folder"]
+    assert names_in(Path("some_folder")) == []
+
+
 # Symlinks, FIFOs, devices and stdout: written into, never replaced ------------------------------
 
 
