@@ -313,8 +313,8 @@ def _prepare(
     """Config, the files to read, and the rules to run; any problem is a UserError.
 
     Rule ids (``--select``, ``--ignore``, the config's ``ignore`` and ``severity``) are checked once
-    the rules are loaded: one that names no rule, or a selection that leaves none, would pass as
-    "No findings". Without ``load_rules`` the config's ids are only checked for spelling.
+    the rules are loaded: one that names no rule would pass as "No findings". Without
+    ``load_rules`` the config's ids are only checked for spelling.
     """
     from loopscan.config import ConfigError, RuleIdUse, load_config
     from loopscan.discover import MissingPath, discover
@@ -453,7 +453,7 @@ def _run(args: list[str]) -> int:
         code = app(args=args, prog_name="loopscan", standalone_mode=False)
     except Interrupted as err:
         return _interrupted(err.signum)
-    except (typer.Abort, KeyboardInterrupt):  # Typer turns a KeyboardInterrupt raised inside a command into Abort
+    except (typer.Abort, KeyboardInterrupt):  # raised outside a command; Typer makes one inside exit 130
         return _interrupted(signal.SIGINT)
     except UserError as err:
         print(f"loopscan: error: {printable(str(err))}", file=sys.stderr)

@@ -445,21 +445,16 @@ def interrupt_while_writing(project: Path, work: Path, signum: int) -> Ended:
     raise AssertionError(f"no write was caught in {INTERRUPT_ATTEMPTS} runs: the report was written too fast")
 
 
-def test_sigterm_while_writing_leaves_the_old_report_whole_and_no_temporary_file(
-    large_project: Path, tmp_path: Path
+@pytest.mark.parametrize("signum, code, said", [
+    (signal.SIGTERM, 143, "loopscan: terminated\n"),
+    (signal.SIGINT, 130, "loopscan: interrupted\n"),
+], ids=["sigterm", "ctrl-c"])
+def test_a_signal_while_writing_leaves_the_old_report_whole_and_no_temporary_file(
+    large_project: Path, tmp_path: Path, signum: int, code: int, said: str
 ) -> None:
-    """A CI job cancelled while loopscan writes its report: exit 143, one line, the last report still whole."""
-    ended = interrupt_while_writing(large_project, tmp_path, signal.SIGTERM)
-    assert (ended.code, ended.out, ended.err) == (143, "", "loopscan: terminated\n")
-    assert ended.left == ["report.json"]
-    assert ended.report == OLD_REPORT
-
-
-def test_ctrl_c_while_writing_leaves_the_old_report_whole_and_no_temporary_file(
-    large_project: Path, tmp_path: Path
-) -> None:
-    ended = interrupt_while_writing(large_project, tmp_path, signal.SIGINT)
-    assert (ended.code, ended.out, ended.err) == (130, "", "loopscan: interrupted\n")
+    """A CI job cancelled, or Ctrl-C, while loopscan writes its report: one line, the last report still whole."""
+    ended = interrupt_while_writing(large_project, tmp_path, signum)
+    assert (ended.code, ended.out, ended.err) == (code, "", said)
     assert ended.left == ["report.json"]
     assert ended.report == OLD_REPORT
 
