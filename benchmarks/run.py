@@ -115,7 +115,7 @@ import sys
 from datetime import date
 from pathlib import Path
 from loopscan.config import Config
-from loopscan.discover import discover
+from loopscan.sources.discover import discover
 from loopscan.linter import analyse
 folder = Path(sys.argv[1])
 project = analyse(discover([str(folder)]), Config(root=folder), date.fromisoformat(sys.argv[2]))

@@ -25,13 +25,13 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopscan import __version__
-from loopscan.printable import printable
+from loopscan.render.printable import printable
 
 if TYPE_CHECKING:
     from loopscan.config import Config
-    from loopscan.discover import Candidate
     from loopscan.rule import Project, Rule
-    from loopscan.yamlsource import LoadProblem
+    from loopscan.sources.discover import Candidate
+    from loopscan.sources.yamlsource import LoadProblem
 
 app = typer.Typer(
     name="loopscan",
@@ -191,8 +191,8 @@ def graph_command(
     config: ConfigOpt = None,
 ) -> None:
     """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red."""
-    from loopscan.diagram import UnknownPipeline, build_diagram
     from loopscan.linter import analyse
+    from loopscan.render.diagram import UnknownPipeline, build_diagram
 
     if markdown and output_format is not GraphFormat.mermaid:
         raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
@@ -317,8 +317,8 @@ def _prepare(
     ``load_rules`` the config's ids are only checked for spelling.
     """
     from loopscan.config import ConfigError, RuleIdUse, load_config
-    from loopscan.discover import MissingPath, discover
     from loopscan.registry import RuleIdError, all_rules, choose
+    from loopscan.sources.discover import MissingPath, discover
 
     try:
         config = load_config(config_path)

@@ -147,7 +147,7 @@ def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str
 
     ``where(path)`` tells where a key was written (``:3:5``), for the message.
     """
-    from loopscan.schema import CONFIG_SCHEMA, schema_errors
+    from loopscan.sources.schema import CONFIG_SCHEMA, schema_errors
 
     shown = _shown(source)
     if not isinstance(data, dict):
@@ -237,7 +237,7 @@ def _check_rule_id_syntax(uses: list[RuleIdUse]) -> None:
 
 
 def _load_yaml_config(source: Path) -> Config:
-    from loopscan.yamlsource import load_bytes
+    from loopscan.sources.yamlsource import load_bytes
 
     try:
         loaded = load_bytes(source.read_bytes(), _shown(source))

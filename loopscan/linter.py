@@ -19,14 +19,14 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from loopscan import __version__
+from loopscan.analysis.facts import Facts, Loop
 from loopscan.config import Config
-from loopscan.discover import Candidate
-from loopscan.facts import Facts, Loop
 from loopscan.findings import Finding, Problem, Severity
-from loopscan.link import link
-from loopscan.load import load_files
+from loopscan.graph.link import link
 from loopscan.overrides import apply_overrides
 from loopscan.rule import Project, Rule
+from loopscan.sources.discover import Candidate
+from loopscan.sources.load import load_files
 
 UNUSED_OVERRIDE = "LS605"
 

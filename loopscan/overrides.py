@@ -15,8 +15,8 @@ from datetime import date
 
 from loopscan.config import Policy
 from loopscan.findings import Finding, Problem, Suppression
-from loopscan.manifest import Override
 from loopscan.rule import Project
+from loopscan.sources.manifest import Override
 
 REQUIRED_FIELDS = ("reason", "approved_by", "approved", "expires")
 

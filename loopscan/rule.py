@@ -34,14 +34,14 @@ from typing import TYPE_CHECKING
 
 from loopscan.config import Policy
 from loopscan.findings import Problem, Severity
-from loopscan.graph import DataFlow
-from loopscan.manifest import Manifest, Ref
-from loopscan.yamlsource import LoadProblem
+from loopscan.graph.dataflow import DataFlow
+from loopscan.sources.manifest import Manifest, Ref
+from loopscan.sources.yamlsource import LoadProblem
 
 if TYPE_CHECKING:
     import networkx as nx
 
-    from loopscan.facts import Facts
+    from loopscan.analysis.facts import Facts
 
 PLAYS = {
     0: "manifest integrity",

@@ -1,7 +1,7 @@
 """How the loop rules name nodes, cycles and loops in their messages.
 
 Shared wording only: no graph work happens here (that is in
-:mod:`loopscan.facts`), and nothing here imports networkx, so that listing
+:mod:`loopscan.analysis.facts`), and nothing here imports networkx, so that listing
 the rules stays fast.
 """
 
@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from loopscan.facts import Facts, Loop
+    from loopscan.analysis.facts import Facts, Loop
 
 NAMED_AT_MOST = 4
 """How many steps of a witness a message names; the witness itself lists them all."""

@@ -11,7 +11,7 @@ from loopscan.rule import Project, rule
 from ._naming import cycle_route, loop_name, shown
 
 if TYPE_CHECKING:
-    from loopscan.facts import Facts
+    from loopscan.analysis.facts import Facts
 
 
 @rule("LS301", "ungated-loop", severity="error", play=3)

@@ -6,13 +6,13 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 from loopscan.findings import Problem
-from loopscan.manifest import LoopDoc, Ref
 from loopscan.rule import Project, rule
+from loopscan.sources.manifest import LoopDoc, Ref
 
 from ._naming import quoted, shown
 
 if TYPE_CHECKING:
-    from loopscan.facts import Facts, Loop
+    from loopscan.analysis.facts import Facts, Loop
 
 
 @rule("LS304", "stale-loop-doc", severity="warning", play=3)

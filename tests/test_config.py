@@ -419,7 +419,7 @@ def test_a_select_that_only_an_untrusted_rules_dir_could_match_says_how_to_load_
 def test_the_schema_spells_rule_ids_as_the_check_does() -> None:
     """An editor that validates loopscan.yaml with the schema must refuse what the run refuses."""
     from loopscan.config import RULE_ID_PATTERN
-    from loopscan.schema import CONFIG_SCHEMA, load_schema
+    from loopscan.sources.schema import CONFIG_SCHEMA, load_schema
 
     properties = load_schema(CONFIG_SCHEMA)["properties"]
     assert properties["ignore"]["items"]["pattern"] == RULE_ID_PATTERN

@@ -30,8 +30,8 @@ from typing import Any
 
 import pytest
 
-import loopscan.discover
-from loopscan.printable import printable
+import loopscan.sources.discover
+from loopscan.render.printable import printable
 from tests.conftest import ECHO_LOOP, EXAMPLES, TODAY, Result, Run, Write
 
 WATCHDOG_SECONDS = 60
@@ -357,14 +357,14 @@ def test_a_file_deleted_between_discovery_and_reading_is_reported_once(
     project: Write, run: Run, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     manifests(project, "a.yaml", "gone.yaml", "z.yaml")
-    discover = loopscan.discover.discover
+    discover = loopscan.sources.discover.discover
 
     def discover_then_delete(*args: Any, **kwargs: Any) -> Any:
         found = discover(*args, **kwargs)
         os.remove("gone.yaml")
         return found
 
-    monkeypatch.setattr(loopscan.discover, "discover", discover_then_delete)
+    monkeypatch.setattr(loopscan.sources.discover, "discover", discover_then_delete)
     result = scan(run)
     assert reported(result) == [
         ("a.yaml", "LS003", "duplicate key 'fetch' (first at line 5); YAML keeps only the later one"),

@@ -52,8 +52,6 @@ from hypothesis import strategies as st
 
 from loopscan.cli import main
 from loopscan.config import Config
-from loopscan.diagram import build_diagram
-from loopscan.discover import discover
 from loopscan.linter import Report
 from loopscan.linter import run as run_linter
 from loopscan.overrides import review
@@ -63,6 +61,8 @@ from loopscan.render import json as json_format
 from loopscan.render import loops as loops_format
 from loopscan.render import overrides as overrides_format
 from loopscan.render import text as text_format
+from loopscan.render.diagram import build_diagram
+from loopscan.sources.discover import discover
 from tests.conftest import EXAMPLES, TODAY
 
 SCALE = int(os.environ.get("FUZZ_SCALE", "1"))

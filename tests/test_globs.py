@@ -7,7 +7,7 @@ import re
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopscan.globs import _simulate, _tokens, compile_glob
+from loopscan.graph.globs import _simulate, _tokens, compile_glob
 
 PIECES = ["a", "b", "/", "*", "**", "**/", "?", "[ab]", "[!a]", "[b-a]"]
 

@@ -17,10 +17,10 @@ from typing import Any
 import pytest
 
 from loopscan.config import Config
-from loopscan.diagram import build_diagram
-from loopscan.discover import discover
 from loopscan.linter import analyse
+from loopscan.render.diagram import build_diagram
 from loopscan.render.mermaid import render as render_mermaid
+from loopscan.sources.discover import discover
 from tests.conftest import EXAMPLES, REPO, Result
 from tests.test_graph import (
     HOSTILE_EDGES,

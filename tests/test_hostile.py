@@ -28,8 +28,8 @@ from typing import Any
 import pytest
 import yaml
 
-from loopscan import yamlsource
-from loopscan.yamlsource import MAX_BYTES, MAX_CHARS, MAX_DEPTH
+from loopscan.sources import yamlsource
+from loopscan.sources.yamlsource import MAX_BYTES, MAX_CHARS, MAX_DEPTH
 from tests.conftest import Result, Run, Write
 
 SECONDS = 5.0
@@ -43,8 +43,8 @@ _LOOPSCAN = """
 import sys
 if sys.argv[1] == "pure-python":
     import yaml
-    import loopscan.yamlsource
-    loopscan.yamlsource._Loader = yaml.SafeLoader
+    import loopscan.sources.yamlsource
+    loopscan.sources.yamlsource._Loader = yaml.SafeLoader
 from loopscan.cli import main
 main(sys.argv[2:])
 """
@@ -482,7 +482,7 @@ def test_a_uri_with_an_odd_bracket_expression_is_a_uri_not_an_internal_error(pro
 
 _MATCH_GLOB = """
 import sys
-from loopscan.globs import compile_glob
+from loopscan.graph.globs import compile_glob
 print(compile_glob("s3://" + "**a" * 12 + "!").match("s3://" + "a" * 3000))
 """
 

@@ -17,11 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopscan.discover import discover
-from loopscan.globs import compile_glob
-from loopscan.link import link
-from loopscan.load import load_files
-from loopscan.uris import overlapping_pairs
+from loopscan.graph.globs import compile_glob
+from loopscan.graph.link import link
+from loopscan.graph.uris import overlapping_pairs
+from loopscan.sources.discover import discover
+from loopscan.sources.load import load_files
 from tests.conftest import Result
 
 Run = Callable[..., Result]

@@ -15,8 +15,8 @@ from typing import Any
 import pytest
 import yaml
 
-from loopscan import yamlsource
-from loopscan.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_NODES
+from loopscan.sources import yamlsource
+from loopscan.sources.yamlsource import MAX_BYTES, MAX_DEPTH, MAX_NODES
 from tests.conftest import Result
 
 Run = Callable[..., Result]

@@ -19,14 +19,14 @@ import networkx as nx
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loopscan.analysis.cycles import shortest_cycle, strongly_connected_components, successor_lists
 from loopscan.config import Config
-from loopscan.discover import discover
 from loopscan.findings import Finding
 from loopscan.linter import analyse, check
-from loopscan.loops import shortest_cycle, strongly_connected_components, successor_lists
-from loopscan.manifest import Step
 from loopscan.registry import builtin_rules
 from loopscan.rule import Project
+from loopscan.sources.discover import discover
+from loopscan.sources.manifest import Step
 
 LOOP_RULES = ("LS301", "LS302", "LS303", "LS305")
 # URIs chosen to link in every way linking knows: equal URIs, a prefix and what

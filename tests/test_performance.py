@@ -153,7 +153,7 @@ def test_dumps_encodes_a_repeated_list_once_and_the_same_way() -> None:
 
 
 def test_the_provenance_bit_sets_join_as_the_lattice_does() -> None:
-    from loopscan.provenance import _BITS, _LABELS, classified, join
+    from loopscan.analysis.provenance import _BITS, _LABELS, classified, join
 
     labels = [None, "human", "ai", "mixed", "unknown"]
     for a in labels:

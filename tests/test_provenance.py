@@ -7,8 +7,8 @@ from pathlib import Path
 
 import networkx as nx
 
-from loopscan.manifest import Step
-from loopscan.provenance import analyse_provenance
+from loopscan.analysis.provenance import analyse_provenance
+from loopscan.sources.manifest import Step
 from tests.conftest import TODAY, Result, line_of, rule_findings, where
 
 Run = Callable[..., Result]

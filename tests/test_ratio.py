@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from loopscan.mixing import over, portion, synthetic_share
+from loopscan.analysis.mixing import over, portion, synthetic_share
 from tests.conftest import Result, line_of, rule_findings, where
 
 Run = Callable[..., Result]

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from jsonschema import Draft202012Validator
 
-from loopscan.schema import pipeline_schema
+from loopscan.sources.schema import pipeline_schema
 from tests.conftest import EXAMPLES, Result
 
 Run = Callable[..., Result]

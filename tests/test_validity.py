@@ -1,6 +1,6 @@
 """The compiled validity test agrees with jsonschema on every document, valid or not.
 
-:mod:`loopscan.validity` is the fast path of LS002 and of the config check: a
+:mod:`loopscan.sources.validity` is the fast path of LS002 and of the config check: a
 document it calls valid is never shown to jsonschema. So it must never call
 valid what jsonschema rejects (a missed LS002), and should not reject what
 jsonschema accepts (a slow path). Hypothesis mutates real manifests and
@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from jsonschema import Draft202012Validator
 
-from loopscan.schema import CONFIG_SCHEMA, PIPELINE_SCHEMA, load_schema
-from loopscan.validity import Unsupported, compile_schema, is_valid
-from loopscan.yamlsource import load_text
+from loopscan.sources.schema import CONFIG_SCHEMA, PIPELINE_SCHEMA, load_schema
+from loopscan.sources.validity import Unsupported, compile_schema, is_valid
+from loopscan.sources.yamlsource import load_text
 from tests.conftest import EXAMPLES
 
 EXAMPLE_DATA = [load_text(path.read_text("utf-8"), path.name).documents[0].data

@@ -6,11 +6,11 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from loopscan.checks._wording import quoted
-from loopscan.manifest import Artifact, Step
 from loopscan.rule import Project
+from loopscan.sources.manifest import Artifact, Step
 
 if TYPE_CHECKING:
-    from loopscan.exposure import Exposure
+    from loopscan.analysis.exposure import Exposure
 
 
 def steps(project: Project, kind: str | None = None) -> Iterator[Step]:

@@ -11,9 +11,9 @@ import re
 from collections.abc import Iterator
 
 from loopscan.findings import Problem
-from loopscan.manifest import Manifest, Override
 from loopscan.overrides import days_allowed, is_expired, is_too_long, missing_fields, overrides
 from loopscan.rule import Project, rule
+from loopscan.sources.manifest import Manifest, Override
 
 _SEPARATOR = re.compile(r"\s*(?:[,;&]|\band\b|\bor\b)\s*", re.IGNORECASE)
 

@@ -12,8 +12,8 @@ from collections.abc import Iterator
 from loopscan.checks._select import exposed_models, why_exposed
 from loopscan.checks._wording import quoted, shown
 from loopscan.findings import Location, Problem
-from loopscan.manifest import Artifact, Monitoring
 from loopscan.rule import Project, rule
+from loopscan.sources.manifest import Artifact, Monitoring
 
 
 @rule("LS401", "missing-monitoring", severity="error", play=4)

@@ -1,7 +1,7 @@
 """LS1xx provenance (Play 1): every dataset tagged, tags that tell the truth, unknown data kept out of training.
 
 The inferred provenance, what flows into each dataset and where AI or
-unknown data entered the graph all come from :mod:`loopscan.provenance`,
+unknown data entered the graph all come from :mod:`loopscan.analysis.provenance`,
 through ``project.facts.provenance_flow``; these checks only read them.
 """
 
@@ -13,11 +13,11 @@ from typing import TYPE_CHECKING
 from loopscan.checks._select import datasets, steps
 from loopscan.checks._wording import quoted, shown
 from loopscan.findings import Problem
-from loopscan.manifest import Artifact, Step
 from loopscan.rule import Project, rule
+from loopscan.sources.manifest import Artifact, Step
 
 if TYPE_CHECKING:
-    from loopscan.provenance import ProvenanceFlow
+    from loopscan.analysis.provenance import ProvenanceFlow
 
 
 @rule("LS101", "missing-provenance", severity="error", play=1)

@@ -1,6 +1,6 @@
 """LS2xx mixing ratio (Play 2): every training run capped, the cap kept, a frozen human anchor, a ratio log.
 
-The arithmetic is :mod:`loopscan.mixing` over the inputs' declared shares and
+The arithmetic is :mod:`loopscan.analysis.mixing` over the inputs' declared shares and
 their inferred provenance (``project.facts.provenance_flow``).
 """
 
@@ -8,12 +8,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+from loopscan.analysis.mixing import Portion, exact, over, portion, synthetic_share
 from loopscan.checks._select import datasets, steps
 from loopscan.checks._wording import number, shown
 from loopscan.findings import Location, Problem
-from loopscan.manifest import Artifact, Step
-from loopscan.mixing import Portion, exact, over, portion, synthetic_share
 from loopscan.rule import Project, rule
+from loopscan.sources.manifest import Artifact, Step
 
 
 def _mixing_place(step: Step) -> Location:

@@ -1,4 +1,4 @@
-"""A :class:`~loopscan.diagram.Diagram` as Graphviz DOT, and as SVG or PNG through Graphviz's ``dot``.
+"""A :class:`~loopscan.render.diagram.Diagram` as Graphviz DOT, and as SVG or PNG through Graphviz's ``dot``.
 
 The ``graphviz`` package writes the DOT source and quotes every identifier
 and attribute. Text is escaped before it gets there: backslashes are doubled
@@ -23,7 +23,7 @@ from itertools import pairwise
 
 import graphviz
 
-from loopscan.diagram import Cluster, Diagram, Edge, Node
+from loopscan.render.diagram import Cluster, Diagram, Edge, Node
 
 INSTALL_HINT = ("drawing SVG or PNG needs Graphviz's 'dot' program, which was not found: install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "

@@ -12,7 +12,7 @@ from __future__ import annotations
 from json.encoder import encode_basestring
 from typing import Any
 
-from loopscan.facts import Loop
+from loopscan.analysis.facts import Loop
 from loopscan.findings import Finding
 from loopscan.linter import Report
 

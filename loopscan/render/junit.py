@@ -5,7 +5,7 @@ per finding; a rule that ran and found nothing is one passing test case, so
 the dashboard shows what was checked, not only what failed.
 
 Values from a scanned repository (file names, messages, node ids) go through
-:func:`loopscan.printable.printable` first: a dashboard that prints a
+:func:`loopscan.render.printable.printable` first: a dashboard that prints a
 failure to a CI log must not be handed a line break that starts a fake line
 (``::error ...`` is a command to a GitHub runner) or a terminal escape.
 """
@@ -18,7 +18,7 @@ from itertools import groupby
 
 from loopscan.findings import Finding
 from loopscan.linter import Report
-from loopscan.printable import printable
+from loopscan.render.printable import printable
 
 
 def render(report: Report) -> str:

@@ -12,9 +12,9 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
-from loopscan.facts import Loop
-from loopscan.printable import printable
+from loopscan.analysis.facts import Loop
 from loopscan.render.json import loop_dict
+from loopscan.render.printable import printable
 from loopscan.rule import Project
 
 HEADER = ("GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")
@@ -59,7 +59,7 @@ def _safeguard_cell(steps: Sequence[str], bypassed: bool, rule: str) -> list[str
 def table(rows: list[list[list[str]]]) -> str:
     """The first row as a header, columns padded to their widest line, rows separated by a blank line.
 
-    Each line of a cell is made :func:`~loopscan.printable.printable`, so a name
+    Each line of a cell is made :func:`~loopscan.render.printable.printable`, so a name
     from a scanned repository stays on its line.
 
     >>> print(table([[["A"], ["B"]], [["x", "y"], ["long"]], [["z"], ["w"]]]), end="")

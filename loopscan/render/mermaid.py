@@ -1,4 +1,4 @@
-"""A :class:`~loopscan.diagram.Diagram` as a Mermaid flowchart, for Markdown design docs.
+"""A :class:`~loopscan.render.diagram.Diagram` as a Mermaid flowchart, for Markdown design docs.
 
 Mermaid gives meaning to many characters inside and around labels: quotes
 end a string, ``#name;`` is an entity, ``$$`` starts KaTeX, ``fa:fa-x`` is an
@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
-from loopscan.diagram import Diagram, Edge, Node
+from loopscan.render.diagram import Diagram, Edge, Node
 
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,/_-")
 """Characters written as they are; every other one becomes a numeric entity."""

@@ -5,7 +5,7 @@ value it checks, which made schema validation the largest part of a scan of
 thousands of manifests. Almost every document is valid, and a valid document
 needs no error messages, so :func:`compile_schema` turns a schema into plain
 Python predicates once, and :func:`is_valid` answers in a fraction of the
-time. Only when it says no does :mod:`loopscan.schema` ask jsonschema for the
+time. Only when it says no does :mod:`loopscan.sources.schema` ask jsonschema for the
 errors, in words, at the offending node; so the messages come from one place.
 
 The predicates follow jsonschema's Draft 2020-12 semantics for exactly the
@@ -282,7 +282,7 @@ def compile_schema(schema: dict[str, Any]) -> Predicate:
 @cache
 def _predicate(name: str) -> Predicate | None:
     """The compiled predicate of a shipped schema, or None when it cannot be compiled."""
-    from loopscan.schema import load_schema
+    from loopscan.sources.schema import load_schema
 
     try:
         return compile_schema(load_schema(name))

@@ -12,11 +12,7 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from loopscan.config import Policy
-from loopscan.exposure import Exposure, Write, exposures, writes_into
-from loopscan.findings import Waypoint
-from loopscan.link import Linked
-from loopscan.loops import (
+from loopscan.analysis.cycles import (
     cyclic_generate_steps,
     generate_components,
     restricted,
@@ -24,8 +20,12 @@ from loopscan.loops import (
     strongly_connected_components,
     successor_lists,
 )
-from loopscan.manifest import Artifact, LoopDoc, Step
-from loopscan.provenance import ProvenanceFlow, analyse_provenance
+from loopscan.analysis.exposure import Exposure, Write, exposures, writes_into
+from loopscan.analysis.provenance import ProvenanceFlow, analyse_provenance
+from loopscan.config import Policy
+from loopscan.findings import Waypoint
+from loopscan.graph.link import Linked
+from loopscan.sources.manifest import Artifact, LoopDoc, Step
 
 if TYPE_CHECKING:
     import networkx as nx

@@ -15,8 +15,8 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass
 
-from loopscan.graph import GraphLike
-from loopscan.provenance import ARTIFACT_KINDS
+from loopscan.analysis.provenance import ARTIFACT_KINDS
+from loopscan.graph.dataflow import GraphLike
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from loopscan.graph import GraphLike
+from loopscan.graph.dataflow import GraphLike
 
 NodePredicate = Callable[[str], bool]
 Adjacency = Mapping[str, Sequence[str]]

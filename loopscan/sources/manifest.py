@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from loopscan.findings import Location
-from loopscan.yamlsource import Path, YamlDocument
+from loopscan.sources.yamlsource import Path, YamlDocument
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ def is_manifest(document: YamlDocument) -> bool:
 def build_manifest(document: YamlDocument) -> Manifest:
     """Build the typed manifest from a document that passed the schema.
 
-    >>> from loopscan.yamlsource import load_text
+    >>> from loopscan.sources.yamlsource import load_text
     >>> text = "loopscan: 1\\npipeline: p\\nsteps:\\n  s: {kind: train, inputs: [d]}\\n"
     >>> m = build_manifest(load_text(text, "p.yaml").documents[0])
     >>> m.steps["s"].qualified, str(m.steps["s"].location), m.steps["s"].inputs[0].text

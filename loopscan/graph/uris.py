@@ -15,7 +15,7 @@ from __future__ import annotations
 from bisect import bisect_left
 from collections.abc import Iterable, Iterator
 
-from loopscan.globs import compile_glob, is_glob, literal_prefix
+from loopscan.graph.globs import compile_glob, is_glob, literal_prefix
 
 
 def overlapping_pairs(uris: Iterable[str]) -> Iterator[tuple[str, str]]:

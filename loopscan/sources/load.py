@@ -20,11 +20,11 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from loopscan.discover import Candidate
 from loopscan.findings import Location, Problem
-from loopscan.manifest import Manifest, build_manifest, is_manifest
-from loopscan.schema import validate
-from loopscan.yamlsource import MAX_BYTES, LoadProblem, load_bytes
+from loopscan.sources.discover import Candidate
+from loopscan.sources.manifest import Manifest, build_manifest, is_manifest
+from loopscan.sources.schema import validate
+from loopscan.sources.yamlsource import MAX_BYTES, LoadProblem, load_bytes
 
 
 @dataclass

@@ -22,9 +22,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from difflib import get_close_matches
 
-from loopscan.facts import Facts, Loop
-from loopscan.manifest import Artifact, Manifest, Step
+from loopscan.analysis.facts import Facts, Loop
 from loopscan.rule import Project
+from loopscan.sources.manifest import Artifact, Manifest, Step
 
 SHAPES = ("cylinder", "box", "diamond", "hexagon", "parallelogram", "ellipse", "swatch", "point")
 """The shapes a node can have; each renderer maps every one of them."""

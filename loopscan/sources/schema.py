@@ -1,7 +1,7 @@
 """Validate data against the schemas loopscan ships (manifests: LS002; the config).
 
 Each validator is compiled once and reused for every file: a valid document
-is recognised by the predicates of :mod:`loopscan.validity`, and jsonschema
+is recognised by the predicates of :mod:`loopscan.sources.validity`, and jsonschema
 (imported only then) describes the errors of one that is not. Each error is
 reported at the node it is about: an unknown key at the key, a wrong value at
 the value, a missing field at the mapping that lacks it.
@@ -17,7 +17,7 @@ from importlib import resources
 from typing import Any
 
 from loopscan.findings import Problem
-from loopscan.yamlsource import YamlDocument
+from loopscan.sources.yamlsource import YamlDocument
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
 CONFIG_SCHEMA = "config.schema.json"
@@ -58,7 +58,7 @@ def schema_errors(name: str, data: Any) -> list[SchemaError]:
     >>> [e.detail for e in schema_errors(CONFIG_SCHEMA, {"ignor": []})]
     ["unknown key 'ignor' (did you mean 'ignore'?)"]
     """
-    from loopscan.validity import is_valid
+    from loopscan.sources.validity import is_valid
 
     if is_valid(name, data):  # the compiled fast path: jsonschema is asked only to describe errors
         return []
@@ -68,7 +68,7 @@ def schema_errors(name: str, data: Any) -> list[SchemaError]:
 def validate(document: YamlDocument) -> Iterator[Problem]:
     """Yield one problem per schema error, sorted by position in the file.
 
-    >>> from loopscan.yamlsource import load_text
+    >>> from loopscan.sources.yamlsource import load_text
     >>> doc = load_text("loopscan: 1\\npipeline: p\\nowner: x\\nstepz: {}\\n", "p.yaml").documents[0]
     >>> [(str(p.location), p.message) for p in validate(doc)]
     [('p.yaml:4:1', "unknown field 'stepz' (did you mean 'steps'?)")]

@@ -3,13 +3,13 @@
 Nodes are steps and artifacts, named ``pipeline:id``; an artifact known only
 by URI is named by its URI. Edges run input -> step -> output, and from each
 artifact a step writes to every artifact whose URI overlaps it (see
-:mod:`loopscan.uris`), because what is written there may be read through the
+:mod:`loopscan.graph.uris`), because what is written there may be read through the
 other.
 
 Node attributes: ``kind`` (a step kind, or ``dataset``/``model``/``uri``),
 ``pipeline`` (None for URI nodes) and ``decl`` (the :class:`Step` or
 :class:`Artifact`, None for URI nodes). Edge attribute ``link`` is True on
-URI-overlap edges. The graph is a :class:`~loopscan.graph.DataFlow` (plain
+URI-overlap edges. The graph is a :class:`~loopscan.graph.dataflow.DataFlow` (plain
 dicts, what the analyses walk); :attr:`Linked.graph` gives the same graph as a
 ``networkx.DiGraph``.
 """
@@ -24,10 +24,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from loopscan.findings import Location, Problem
-from loopscan.graph import DataFlow
-from loopscan.manifest import Artifact, Manifest, Ref, Step
-from loopscan.uris import overlapping_pairs
-from loopscan.yamlsource import LoadProblem
+from loopscan.graph.dataflow import DataFlow
+from loopscan.graph.uris import overlapping_pairs
+from loopscan.sources.manifest import Artifact, Manifest, Ref, Step
+from loopscan.sources.yamlsource import LoadProblem
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -53,8 +53,8 @@ class Linked:
 def link(manifests: Iterable[Manifest]) -> Linked:
     """Resolve references (LS004), find conflicts (LS005) and build the graph.
 
-    >>> from loopscan.manifest import build_manifest
-    >>> from loopscan.yamlsource import load_text
+    >>> from loopscan.sources.manifest import build_manifest
+    >>> from loopscan.sources.yamlsource import load_text
     >>> text = '''loopscan: 1
     ... pipeline: p
     ... datasets: {d: {uri: "s3://b/d/"}}

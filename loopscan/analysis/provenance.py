@@ -32,8 +32,8 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loopscan.graph import GraphLike
-from loopscan.manifest import Artifact, Step
+from loopscan.graph.dataflow import GraphLike
+from loopscan.sources.manifest import Artifact, Step
 
 _RANK = {"human": 1, "ai": 1, "mixed": 2, "unknown": 3}
 ARTIFACT_KINDS = ("dataset", "model", "uri")
