@@ -25,13 +25,14 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from loopscan import __version__
-from loopscan.render.printable import printable
+from loopscan.printable import printable
 
 if TYPE_CHECKING:
     from loopscan.config import Config
-    from loopscan.rule import Project, Rule
+    from loopscan.findings import RecordedProblem
+    from loopscan.project import Project
+    from loopscan.rule import Rule
     from loopscan.sources.discover import Candidate
-    from loopscan.sources.yamlsource import LoadProblem
 
 app = typer.Typer(
     name="loopscan",
@@ -48,6 +49,8 @@ class UserError(Exception):
 
 
 class OutputFormat(str, Enum):
+    """The findings formats: the names of ``loopscan.render.FINDINGS_RENDERERS`` (a test keeps them equal)."""
+
     text = "text"
     json = "json"
     sarif = "sarif"
@@ -126,15 +129,10 @@ def check_command(
         for file, why in report.passed_over:
             _note(f"passed over {file}: {why}")
 
-    if output_format is OutputFormat.text:
-        from loopscan.render.text import render as render_text
+    from loopscan.render import Style, findings_renderer
 
-        color = output is None and _use_color(no_color)
-        text = render_text(report, color=color, quiet=quiet)
-    else:
-        from importlib import import_module
-
-        text = import_module(f"loopscan.render.{output_format.value}").render(report)
+    style = Style(color=output is None and _use_color(no_color), quiet=quiet)
+    text = findings_renderer(output_format.value, style)(report)
     _emit(text, output)
 
     threshold = Severity.parse(fail_on.value)
@@ -158,11 +156,11 @@ def loops_command(
     if output_format is TableFormat.json:
         from loopscan.render.loops import render_json
 
-        _emit(render_json(project), output)
+        _emit(render_json(project.facts.loops), output)
     else:
         from loopscan.render.loops import render_table
 
-        _emit(render_table(project), output)
+        _emit(render_table(project.facts.loops), output)
     raise typer.Exit(1 if _say_unusable(project, "its loops are not listed") else 0)
 
 
@@ -191,8 +189,8 @@ def graph_command(
     config: ConfigOpt = None,
 ) -> None:
     """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red."""
+    from loopscan.analysis.diagram import UnknownPipeline, build_diagram
     from loopscan.linter import analyse
-    from loopscan.render.diagram import UnknownPipeline, build_diagram
 
     if markdown and output_format is not GraphFormat.mermaid:
         raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
@@ -400,7 +398,7 @@ def _say_unusable(project: Project, consequence: str) -> bool:
     like the whole project: the command says so and exits 1, as ``check`` does.
     """
     used = {manifest.file for manifest in project.manifests}
-    first_problem: dict[str, LoadProblem] = {}
+    first_problem: dict[str, RecordedProblem] = {}
     for item in project.load_problems:
         first_problem.setdefault(item.problem.location.file, item)
     unusable = sorted(set(project.files) - used)

@@ -70,6 +70,22 @@ class Problem:
 
 
 @dataclass(frozen=True)
+class RecordedProblem:
+    """A problem the load or link step found, kept for the integrity rule (LS0xx) that reports it.
+
+    A file that is not valid YAML never reaches a rule, so the problem is
+    recorded under its rule's id (one of the constants in
+    :mod:`loopscan.integrity`) and the rule reports it; selection,
+    severity and overrides then work as for every rule.
+    """
+
+    rule: str
+    problem: Problem
+    fatal: bool = False
+    """True when the file could not be read at all (nothing after it is known)."""
+
+
+@dataclass(frozen=True)
 class Suppression:
     """The override that suppresses a finding; kept so JSON and SARIF can show it."""
 

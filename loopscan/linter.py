@@ -24,11 +24,10 @@ from loopscan.config import Config
 from loopscan.findings import Finding, Problem, Severity
 from loopscan.graph.link import link
 from loopscan.overrides import apply_overrides
-from loopscan.rule import Project, Rule
+from loopscan.project import Project
+from loopscan.rule import Rule
 from loopscan.sources.discover import Candidate
 from loopscan.sources.load import load_files
-
-UNUSED_OVERRIDE = "LS605"
 
 
 @dataclass
@@ -43,7 +42,6 @@ class Report:
     loops: list[Loop]
     rules: list[Rule]
     passed_over: list[tuple[str, str]] = field(default_factory=list)
-    project: Project | None = field(default=None, repr=False)
 
     def counts(self) -> dict[str, int]:
         """Findings in force by severity label, and how many overrides suppressed."""
@@ -92,31 +90,37 @@ def analyse(candidates: list[Candidate], config: Config, today: date) -> Project
 
 
 def check(project: Project, rules: list[Rule], config: Config) -> list[Finding]:
-    """Run every rule, apply overrides, and sort the findings (file, line, rule)."""
+    """Run every rule, apply overrides, run the rules that read their outcome, and sort the findings.
+
+    Findings are sorted by file, line, column, rule, node and message.
+    """
 
     def stamp(rule: Rule, problem: Problem) -> Finding:
         return Finding(rule.id, rule.name, config.severity.get(rule.id, rule.severity), problem)
 
-    findings = [stamp(rule, problem) for rule in rules for problem in rule.check(project)]
+    findings = [stamp(rule, problem) for rule in rules if not rule.after_overrides
+                for problem in rule.problems(project)]
     findings, unused = apply_overrides(findings, project)
-    unused_rule = next((rule for rule in rules if rule.id == UNUSED_OVERRIDE), None)
-    if unused_rule is not None:
-        findings.extend(stamp(unused_rule, problem) for problem in unused)
+    findings.extend(stamp(rule, problem) for rule in rules if rule.after_overrides
+                    for problem in rule.problems(project, unused))
     return sorted(findings, key=Finding.sort_key)
 
 
 def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: date) -> Report:
     """One whole run, from the files to the report."""
     with collector_paused():
-        project = analyse(candidates, config, today)
-        return Report(
-            version=__version__,
-            files=project.files,
-            pipelines=len(project.manifests),
-            nodes=project.dataflow.number_of_nodes(),
-            findings=check(project, rules, config),
-            loops=project.facts.loops,
-            rules=rules,
-            passed_over=project.passed_over,
-            project=project,
-        )
+        return report(analyse(candidates, config, today), rules, config)
+
+
+def report(project: Project, rules: list[Rule], config: Config) -> Report:
+    """Check an analysed project and gather what the renderers need."""
+    return Report(
+        version=__version__,
+        files=project.files,
+        pipelines=len(project.manifests),
+        nodes=project.dataflow.number_of_nodes(),
+        findings=check(project, rules, config),
+        loops=project.facts.loops,
+        rules=rules,
+        passed_over=project.passed_over,
+    )

@@ -4,7 +4,7 @@ There are no bare inline suppressions. An override applies only while it is
 complete (reason, approver, approval and expiry dates), unexpired and within
 the policy's longest allowed span; a suppressed finding stays visible in JSON
 and SARIF with the override's reason. An override that suppresses nothing is
-reported by LS605 (its problems are made here, after every other rule ran).
+reported by LS605, which runs after every other rule, once the overrides are applied.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from dataclasses import dataclass, replace
 from datetime import date
 
 from loopscan.config import Policy
-from loopscan.findings import Finding, Problem, Suppression
-from loopscan.rule import Project
+from loopscan.findings import Finding, Suppression
+from loopscan.project import Project
 from loopscan.sources.manifest import Override
 
 REQUIRED_FIELDS = ("reason", "approved_by", "approved", "expires")
@@ -63,9 +63,9 @@ def matches(override: Override, finding: Finding, project: Project) -> bool:
     return target.text in (problem.pipeline, problem.loop)
 
 
-def apply_overrides(findings: Iterable[Finding], project: Project) -> tuple[list[Finding], list[Problem]]:
-    """Mark the findings an override in force suppresses; also return, for LS605,
-    a problem for each override in force that suppressed nothing."""
+def apply_overrides(findings: Iterable[Finding], project: Project) -> tuple[list[Finding], list[Override]]:
+    """Mark the findings an override in force suppresses; also return the overrides in force that
+    suppressed nothing (what a rule of ``unused-override`` scope, LS605, reports)."""
     in_force = [o for o in overrides(project) if applies(o, project.today, project.policy)]
     used: set[int] = set()
     result: list[Finding] = []
@@ -81,12 +81,7 @@ def apply_overrides(findings: Iterable[Finding], project: Project) -> tuple[list
                 ))
                 break
         result.append(finding)
-    unused = [
-        Problem(f"override of {o.rule} for {o.target.text if o.target else '?'!r} matches no finding; remove it",
-                o.location, pipeline=o.pipeline)
-        for o in in_force if id(o) not in used
-    ]
-    return result, unused
+    return result, [o for o in in_force if id(o) not in used]
 
 
 @dataclass(frozen=True)

@@ -1,7 +1,7 @@
 """Where rules come from: loopscan's own modules, installed plugins, and rule folders.
 
-* ``loopscan.checks.*`` (the per-node checks) and ``loopscan.rules.*`` (the
-  loop rules, shipped from the top-level ``rules/`` folder);
+* ``loopscan.rules``: the built-in rules, one module per rule in a folder per
+  play, shipped from the top-level ``rules/`` folder;
 * the entry-point group ``loopscan.rules``: each entry names a module (whose
   :class:`Rule` objects are taken) or a single :class:`Rule`;
 * ``--rules-dir DIR``: every ``*.py`` file in DIR. Rule modules are code, so a
@@ -31,7 +31,7 @@ from typing import Any
 from loopscan.config import RuleIdUse, rule_id_syntax_problem
 from loopscan.rule import Rule
 
-BUILTIN_PACKAGES = ("loopscan.checks", "loopscan.rules")
+BUILTIN_PACKAGE = "loopscan.rules"
 ENTRY_POINT_GROUP = "loopscan.rules"
 
 
@@ -50,12 +50,14 @@ def rules_in(module: ModuleType) -> list[Rule]:
 
 def builtin_rules() -> list[Rule]:
     """Every rule that ships with loopscan."""
-    found: list[Rule] = []
-    for package_name in BUILTIN_PACKAGES:
-        package = importlib.import_module(package_name)
-        for info in sorted(pkgutil.iter_modules(package.__path__), key=lambda i: i.name):
-            found.extend(rules_in(importlib.import_module(f"{package_name}.{info.name}")))
-    return found
+    return [rule for module in builtin_rule_modules() for rule in rules_in(module)]
+
+
+def builtin_rule_modules() -> list[ModuleType]:
+    """Every module of ``loopscan.rules`` and its play folders, sorted by name (package ``__init__``s excluded)."""
+    package = importlib.import_module(BUILTIN_PACKAGE)
+    infos = pkgutil.walk_packages(package.__path__, prefix=f"{BUILTIN_PACKAGE}.")
+    return [importlib.import_module(info.name) for info in sorted(infos, key=lambda i: i.name) if not info.ispkg]
 
 
 def plugin_rules() -> list[Rule]:

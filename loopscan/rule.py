@@ -1,11 +1,11 @@
-"""The rule interface: metadata plus one function from the analysed project to problems.
+"""The rule interface: metadata, what the rule looks at (its scope), and one check function.
 
-A rule module looks like this (see ``rules/`` for the real ones)::
+A rule module looks like this (``rules/`` holds the real ones)::
 
-    from loopscan.rule import Project, rule
+    from loopscan.rule import rule
 
-    @rule("LS305", "replace-in-loop", severity="warning", play=3)
-    def check(project: Project) -> Iterator[Problem]:
+    @rule("LS305", "replace-in-loop", severity="warning", play=3, scope="dataset")
+    def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
         '''One line saying what the rule checks.
 
         ## Why is this bad?
@@ -15,8 +15,27 @@ A rule module looks like this (see ``rules/`` for the real ones)::
         ## Fix
         ...
         '''
-        for ...:
-            yield Problem(message, location, pipeline=..., node=...)
+        if dataset.retention == "replace" and project.facts.loops_on(dataset.qualified):
+            yield Problem(message, dataset.at("retention"), pipeline=dataset.pipeline, node=dataset.qualified)
+
+The ``scope`` says what the linter hands the check, one at a time, the way
+sqlfluff's crawlers do; the rule only says what is wrong with it:
+
+===================  =======================================  ==================================
+scope                the check is called as                   once for each
+===================  =======================================  ==================================
+``project``          ``check(project)``                       run (the default)
+``manifest``         ``check(project, manifest)``             manifest
+``dataset``          ``check(project, dataset)``              declared dataset
+``step``             ``check(project, step)``                 declared step (of ``kinds``, if given)
+``model``            ``check(project, exposed)``              model exposed to collapse (:class:`ExposedModel`)
+``loop``             ``check(project, loop)``                 loop (:class:`~loopscan.analysis.facts.Loop`)
+``override``         ``check(project, override)``             ``overrides`` entry
+``unused-override``  ``check(project, override)``             override in force that suppressed nothing
+===================  =======================================  ==================================
+
+A check of ``unused-override`` scope runs after every other rule, once the
+overrides are applied: only then is it known which ones were used.
 
 The function's docstring is the rule's documentation (``loopscan explain``).
 A rule reads the project and its facts; it never loads files, prints, or
@@ -27,21 +46,20 @@ and configured severity.
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
-from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any, Literal, get_args, overload
 
-from loopscan.config import Policy
 from loopscan.findings import Problem, Severity
-from loopscan.graph.dataflow import DataFlow
-from loopscan.sources.manifest import Manifest, Ref
-from loopscan.sources.yamlsource import LoadProblem
+from loopscan.project import Project
 
 if TYPE_CHECKING:
-    import networkx as nx
+    from loopscan.analysis.exposure import Exposure
+    from loopscan.analysis.facts import Loop
+    from loopscan.sources.manifest import Artifact, Manifest, Override, Step
 
-    from loopscan.analysis.facts import Facts
+__all__ = ["PLAYS", "SCOPES", "ExposedModel", "Project", "Rule", "Scope", "crawl", "rule"]
+"""``Project`` is here too, so that a rule module needs one import for the interface it implements."""
 
 PLAYS = {
     0: "manifest integrity",
@@ -53,37 +71,26 @@ PLAYS = {
     6: "governance",
 }
 
+Scope = Literal["project", "manifest", "dataset", "step", "model", "loop", "override", "unused-override"]
+SCOPES: tuple[Scope, ...] = get_args(Scope)
+AFTER_OVERRIDES: frozenset[Scope] = frozenset({"unused-override"})
+"""Scopes whose items are known only once the overrides are applied to every other rule's findings."""
 
-@dataclass
-class Project:
-    """What every rule reads: the linked manifests, the graph and the facts about it."""
-
-    manifests: list[Manifest]
-    dataflow: DataFlow
-    """The linked graph as plain dicts: ``dataflow.nodes[node]`` holds ``kind``, ``pipeline`` and ``decl``."""
-    nodes: dict[Ref, str]
-    """Each reference that names a graph node (inputs, outputs, anchors, eval sets, loop steps)."""
-    facts: Facts
-    policy: Policy
-    today: date
-    load_problems: list[LoadProblem] = field(default_factory=list)
-    files: list[str] = field(default_factory=list)
-    """Every file read as a manifest, or reported because it could not be read."""
-    passed_over: list[tuple[str, str]] = field(default_factory=list)
-    """YAML files that are not manifests, with the reason."""
-
-    @property
-    def graph(self) -> nx.DiGraph:
-        """The linked graph as a ``networkx.DiGraph`` (made on first use; the built-in rules read :attr:`dataflow`)."""
-        return self.facts.linked.graph
+CheckFunction = Callable[..., Iterable[Problem]]
+"""``check(project)`` or ``check(project, item)``: the item's type is given by the rule's scope."""
 
 
-CheckFunction = Callable[[Project], Iterable[Problem]]
+@dataclass(frozen=True)
+class ExposedModel:
+    """A declared model that collapse can reach, with why (what a ``model``-scope check is given)."""
+
+    model: Artifact
+    exposure: Exposure
 
 
 @dataclass(frozen=True)
 class Rule:
-    """A rule's identity, its documentation and its check."""
+    """A rule's identity, its documentation, what it looks at, and its check."""
 
     id: str
     name: str
@@ -91,6 +98,9 @@ class Rule:
     play: int
     check: CheckFunction = field(repr=False, compare=False)
     doc: str = field(default="", repr=False, compare=False)
+    scope: Scope = "project"
+    kinds: tuple[str, ...] = ()
+    """For ``step`` scope: only steps of these kinds (all steps when empty)."""
 
     @property
     def summary(self) -> str:
@@ -101,24 +111,95 @@ class Rule:
     def play_label(self) -> str:
         return PLAYS.get(self.play, f"play {self.play}")
 
+    @property
+    def after_overrides(self) -> bool:
+        """True when the rule looks at the outcome of the overrides, so it runs after every other rule."""
+        return self.scope in AFTER_OVERRIDES
 
-def rule(rule_id: str, name: str, *, severity: str, play: int) -> Callable[[CheckFunction], Rule]:
+    def problems(self, project: Project, unused_overrides: Sequence[Override] = ()) -> Iterator[Problem]:
+        """Run the check on each item of its scope in ``project``.
+
+        ``unused_overrides``: the overrides in force that suppressed nothing,
+        for a rule of ``unused-override`` scope.
+        """
+        if self.scope == "project":
+            yield from self.check(project)
+            return
+        items = unused_overrides if self.scope == "unused-override" else crawl(project, self.scope, self.kinds)
+        for item in items:
+            yield from self.check(project, item)
+
+
+def crawl(project: Project, scope: Scope, kinds: tuple[str, ...] = ()) -> Iterator[Any]:
+    """The items of ``scope`` in ``project``, in declaration order: what a check of that scope is given."""
+    if scope == "manifest":
+        yield from project.manifests
+    elif scope == "dataset":
+        for manifest in project.manifests:
+            yield from manifest.datasets.values()
+    elif scope == "step":
+        for manifest in project.manifests:
+            yield from (step for step in manifest.steps.values() if not kinds or step.kind in kinds)
+    elif scope == "model":
+        facts = project.facts
+        for node, exposure in facts.exposed_models.items():
+            model = facts.declaration(node)
+            if model is not None and model.kind == "model":
+                yield ExposedModel(model, exposure)  # type: ignore[arg-type]  # kind "model" is an Artifact
+    elif scope == "loop":
+        yield from project.facts.loops
+    elif scope == "override":
+        for manifest in project.manifests:
+            yield from manifest.overrides
+    else:
+        raise ValueError(f"scope {scope!r} has no items to crawl")
+
+
+ProjectCheck = Callable[[Project], Iterable[Problem]]
+
+
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int) -> Callable[[ProjectCheck], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["project"]) -> Callable[[ProjectCheck], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["manifest"]) -> Callable[[Callable[[Project, Manifest], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["dataset"]) -> Callable[[Callable[[Project, Artifact], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int, scope: Literal["step"],
+         kinds: tuple[str, ...] = ()) -> Callable[[Callable[[Project, Step], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["model"]) -> Callable[[Callable[[Project, ExposedModel], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["loop"]) -> Callable[[Callable[[Project, Loop], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["override", "unused-override"]
+         ) -> Callable[[Callable[[Project, Override], Iterable[Problem]]], Rule]: ...
+def rule(rule_id: str, name: str, *, severity: str, play: int, scope: Scope = "project",
+         kinds: tuple[str, ...] = ()) -> Callable[[Any], Rule]:
     """Make a :class:`Rule` of a check function; its docstring becomes the docs.
 
-    >>> @rule("LS999", "example", severity="info", play=3)
-    ... def check(project):
+    >>> @rule("LS999", "example", severity="info", play=3, scope="step", kinds=("train",))
+    ... def check(project, step):
     ...     '''Reports nothing.'''
     ...     return []
-    >>> check.id, check.severity.label, check.summary
-    ('LS999', 'info', 'Reports nothing.')
+    >>> check.id, check.severity.label, check.scope, check.summary
+    ('LS999', 'info', 'step', 'Reports nothing.')
     """
+    if scope not in SCOPES:
+        raise ValueError(f"rule {rule_id}: unknown scope {scope!r} (expected one of: {', '.join(SCOPES)})")
+    if kinds and scope != "step":
+        raise ValueError(f"rule {rule_id}: kinds= applies to scope='step' only")
 
     def make(function: CheckFunction) -> Rule:
-        return Rule(rule_id, name, Severity.parse(severity), play, function, inspect.getdoc(function) or "")
+        doc = inspect.getdoc(function) or ""
+        return Rule(rule_id, name, Severity.parse(severity), play, function, doc, scope, tuple(kinds))
 
     return make
-
-
-def recorded_problems(project: Project, rule_id: str) -> list[Problem]:
-    """The problems of ``rule_id`` that the load and link steps recorded (LS0xx)."""
-    return [item.problem for item in project.load_problems if item.rule == rule_id]

@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+import shutil
+import subprocess
+import sys
 import textwrap
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -138,3 +142,32 @@ def line_of(path: Path | str, needle: str) -> int:
             return number
     raise AssertionError(f"{needle!r} not in {path}")
 
+
+
+def installed_copy(tmp_path: Path, added: dict[str, str] | None = None) -> tuple[Path, dict[str, str]]:
+    """A copy of the repository's files that git does not ignore, plus ``added``, installed from a real wheel.
+
+    Returns the copy, without its ``loopscan/`` source folder (so that only the
+    wheel's files import as loopscan), and the environment that puts the wheel's
+    files first. Building from a copy keeps the repository's own ``build/``
+    folder, with modules that no longer exist, out of the wheel.
+    """
+    copy = tmp_path / "repo"
+    listing = ["git", "ls-files", "-z", "--cached", "--others", "--exclude-standard"]
+    tracked = subprocess.run(listing, cwd=REPO, capture_output=True, check=True).stdout
+    for name in filter(None, tracked.decode("utf-8", "surrogateescape").split("\0")):
+        source = REPO / name
+        if source.is_file():
+            (copy / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, copy / name)
+    for name, text in (added or {}).items():
+        (copy / name).parent.mkdir(parents=True, exist_ok=True)
+        (copy / name).write_text(textwrap.dedent(text).lstrip("\n"), encoding="utf-8")
+    wheels, site = tmp_path / "wheels", tmp_path / "site"
+    subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(copy)],
+                   check=True, capture_output=True)
+    wheel = next(wheels.glob("loopscan-*.whl"))
+    subprocess.run([sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
+                   check=True, capture_output=True)
+    shutil.rmtree(copy / "loopscan")
+    return copy, {**os.environ, "PYTHONPATH": str(site)}

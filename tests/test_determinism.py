@@ -34,7 +34,8 @@ COMMANDS: list[list[str]] = [
 
 NAMING_RULE = '''
 from loopscan.findings import Problem
-from loopscan.rule import Project, rule
+from loopscan.project import Project
+from loopscan.rule import rule
 
 
 @rule("ORDER001", "module-name", severity="info", play=0)

@@ -31,7 +31,7 @@ from typing import Any
 import pytest
 
 import loopscan.sources.discover
-from loopscan.render.printable import printable
+from loopscan.printable import printable
 from tests.conftest import ECHO_LOOP, EXAMPLES, TODAY, Result, Run, Write
 
 WATCHDOG_SECONDS = 60

@@ -50,18 +50,19 @@ import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from loopscan.analysis.diagram import build_diagram
 from loopscan.cli import main
 from loopscan.config import Config
-from loopscan.linter import Report
-from loopscan.linter import run as run_linter
+from loopscan.linter import Report, analyse
+from loopscan.linter import report as make_report
 from loopscan.overrides import review
+from loopscan.project import Project
 from loopscan.registry import all_rules
 from loopscan.render import dot, github, junit, mermaid, sarif
 from loopscan.render import json as json_format
 from loopscan.render import loops as loops_format
 from loopscan.render import overrides as overrides_format
 from loopscan.render import text as text_format
-from loopscan.render.diagram import build_diagram
 from loopscan.sources.discover import discover
 from tests.conftest import EXAMPLES, TODAY
 
@@ -95,16 +96,18 @@ TEXT_LINE = re.compile(r"^(    cycle:( as above)?|      -> .*|(Found|No findings
 GITHUB_LINE = re.compile(r"^::(error|warning|notice) file=[^,:\r\n]*,line=\d+,col=\d+,title=[^,:\r\n]*::[^\r\n]*$")
 
 
-def scan(folder: Path) -> Report:
-    """What ``loopscan check FOLDER`` computes, in this process."""
-    return run_linter(discover([str(folder)]), Config(root=folder), RULES, TODAY_DATE)
+def scan(folder: Path) -> tuple[Report, Project]:
+    """What ``loopscan check FOLDER`` computes, in this process, and the project the other commands read."""
+    config = Config(root=folder)
+    project = analyse(discover([str(folder)]), config, TODAY_DATE)
+    return make_report(project, RULES, config), project
 
 
 def in_force(report: Report) -> int:
     return sum(1 for finding in report.findings if finding.suppressed is None)
 
 
-def check_text(report: Report) -> None:
+def check_text(report: Report, project: Project) -> None:
     """One line per finding in force, witness lines, a summary; no control character; colour only added."""
     text = text_format.render(report)
     assert UNPRINTABLE.search(text) is None, repr(UNPRINTABLE.search(text))
@@ -114,17 +117,17 @@ def check_text(report: Report) -> None:
     assert text_format.render(report, color=True).count("\x1b[0m") >= in_force(report)
 
 
-def check_github(report: Report) -> None:
+def check_github(report: Report, project: Project) -> None:
     annotations = github.render(report).splitlines()
     assert len(annotations) == in_force(report)
     assert all(GITHUB_LINE.match(line) for line in annotations), annotations
 
 
-def check_json(report: Report) -> None:
+def check_json(report: Report, project: Project) -> None:
     assert len(json.loads(json_format.render(report))["findings"]) == len(report.findings)
 
 
-def check_sarif(report: Report) -> None:
+def check_sarif(report: Report, project: Project) -> None:
     # Only the rules that found something are described (as with --select): the other descriptors do
     # not depend on the input, and dumping every rule's docs would dominate the case.
     found = {finding.rule for finding in report.findings}
@@ -132,26 +135,23 @@ def check_sarif(report: Report) -> None:
     assert len(document["runs"][0]["results"]) == len(report.findings)
 
 
-def check_junit(report: Report) -> None:
+def check_junit(report: Report, project: Project) -> None:
     assert len(list(ET.fromstring(junit.render(report)).iter("failure"))) == in_force(report)
 
 
-def check_loops(report: Report) -> None:
-    assert report.project is not None
-    loops_format.render_table(report.project)
-    assert len(json.loads(loops_format.render_json(report.project))["loops"]) == len(report.loops)
+def check_loops(report: Report, project: Project) -> None:
+    loops_format.render_table(report.loops)
+    assert len(json.loads(loops_format.render_json(report.loops))["loops"]) == len(report.loops)
 
 
-def check_overrides(report: Report) -> None:
-    assert report.project is not None
-    reviews = review(report.project)
-    overrides_format.render_table(reviews, report.project.today)
-    json.loads(overrides_format.render_json(reviews, report.project.today))
+def check_overrides(report: Report, project: Project) -> None:
+    reviews = review(project)
+    overrides_format.render_table(reviews, project.today)
+    json.loads(overrides_format.render_json(reviews, project.today))
 
 
-def check_graph(report: Report) -> None:
-    assert report.project is not None
-    diagram = build_diagram(report.project)
+def check_graph(report: Report, project: Project) -> None:
+    diagram = build_diagram(project)
     assert dot.render(diagram).startswith("digraph")
     assert "\nflowchart " in mermaid.render(diagram)
 
@@ -159,16 +159,17 @@ def check_graph(report: Report) -> None:
 ROTATING = (check_json, check_sarif, check_junit, check_loops, check_overrides, check_graph)
 
 
-def check_outputs(report: Report, rotation: int | None = None) -> None:
+def check_outputs(scanned: tuple[Report, Project], rotation: int | None = None) -> None:
     """Text and GitHub annotations always; the other outputs all, or the one ``rotation`` picks.
 
     Text and GitHub are where an escaping slip turns into an injection; the others are rotated over
     the cases, so that each still sees a sixth of thousands of inputs.
     """
-    check_text(report)
-    check_github(report)
+    report, project = scanned
+    check_text(report, project)
+    check_github(report, project)
     for check in ROTATING if rotation is None else [ROTATING[rotation % len(ROTATING)]]:
-        check(report)
+        check(report, project)
 
 
 def scan_files(folder: Path, files: dict[str, bytes], rotation: int | None = None) -> None:

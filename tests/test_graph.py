@@ -22,7 +22,7 @@ from typing import Any
 
 import pytest
 
-from loopscan.render.diagram import LOOP_EDGE, PLAIN_EDGE, PROVENANCE_FILL, Cluster, Diagram, Edge, Node, text_lines
+from loopscan.analysis.diagram import LOOP_EDGE, PLAIN_EDGE, PROVENANCE_FILL, Cluster, Diagram, Edge, Node, text_lines
 from loopscan.render.dot import render_image
 from loopscan.render.mermaid import render as render_mermaid
 from tests.conftest import ECHO_LOOP, EXAMPLES, REPO, Result, assert_usage_error

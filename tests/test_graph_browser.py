@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
+from loopscan.analysis.diagram import build_diagram
 from loopscan.config import Config
 from loopscan.linter import analyse
-from loopscan.render.diagram import build_diagram
 from loopscan.render.mermaid import render as render_mermaid
 from loopscan.sources.discover import discover
 from tests.conftest import EXAMPLES, REPO, Result

@@ -31,8 +31,8 @@ import pytest
 from loopscan.config import Config
 from loopscan.linter import Report
 from loopscan.linter import run as run_linter
+from loopscan.printable import printable
 from loopscan.registry import all_rules
-from loopscan.render.printable import printable
 from loopscan.render.text import render as render_text
 from loopscan.sources.discover import discover
 from tests.conftest import TODAY, Result, Run, Write, sarif_errors

@@ -23,8 +23,8 @@ from loopscan.analysis.cycles import shortest_cycle, strongly_connected_componen
 from loopscan.config import Config
 from loopscan.findings import Finding
 from loopscan.linter import analyse, check
+from loopscan.project import Project
 from loopscan.registry import builtin_rules
-from loopscan.rule import Project
 from loopscan.sources.discover import discover
 from loopscan.sources.manifest import Step
 

@@ -7,29 +7,19 @@ packaging mistake, so this test builds the wheel and runs it from elsewhere.
 
 from __future__ import annotations
 
-import os
 import subprocess
 import sys
 from pathlib import Path
 
 from loopscan.registry import builtin_rules
-from tests.conftest import EXAMPLES, REPO, TODAY
+from tests.conftest import EXAMPLES, REPO, TODAY, installed_copy
 
 
 def test_wheel_lists_every_rule_and_checks_the_examples(tmp_path: Path) -> None:
-    wheels = tmp_path / "wheels"
-    subprocess.run(
-        [sys.executable, "-m", "pip", "wheel", "--no-deps", "-q", "-w", str(wheels), str(REPO)],
-        check=True, capture_output=True,
-    )
-    site = tmp_path / "site"
-    wheel = next(wheels.glob("loopscan-*.whl"))
-    subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--no-deps", "-q", "--target", str(site), str(wheel)],
-        check=True, capture_output=True,
-    )
+    _, env = installed_copy(tmp_path)
+    site = env["PYTHONPATH"]
     # Run from an empty folder with only the wheel's files importable as loopscan.
-    env = {**os.environ, "PYTHONPATH": str(site), "PYTHONSAFEPATH": "1"}
+    env["PYTHONSAFEPATH"] = "1"
     listed = subprocess.run(
         [sys.executable, "-m", "loopscan", "rules"], cwd=tmp_path, env=env, capture_output=True, text=True, check=True,
     )

@@ -85,3 +85,30 @@ def test_listing_and_explaining_rules_does_not_import_the_graph_libraries() -> N
     )
     completed = subprocess.run([sys.executable, "-c", script], cwd=REPO, capture_output=True, text=True, check=True)
     assert completed.stdout.splitlines()[-1] == "[]"
+
+
+def _code_without_docstrings(item: Rule) -> str:
+    import ast
+    import inspect
+    import sys
+
+    tree = ast.parse(inspect.getsource(sys.modules[item.check.__module__]))
+    for node in ast.walk(tree):
+        body = getattr(node, "body", None)
+        first = body[0] if isinstance(body, list) and body else None
+        if isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant):
+            first.value.value = ""
+    return ast.unparse(tree)
+
+
+@pytest.mark.parametrize("item", RULES, ids=lambda item: item.id)
+def test_every_policy_setting_a_rule_reads_or_names_is_in_its_options(item: Rule) -> None:
+    import dataclasses
+
+    from loopscan.config import Policy
+
+    read = set(re.findall(r"policy\.(\w+)", _code_without_docstrings(item)))
+    options = section(item.doc, "## Options") if "## Options" in item.doc else ""
+    documented = set(re.findall(r"`policy\.(\w+)`", options))
+    assert read <= documented, f"{item.id}: document {sorted(read - documented)} under ## Options"
+    assert documented <= {field.name for field in dataclasses.fields(Policy)}

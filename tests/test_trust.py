@@ -24,7 +24,8 @@ RULE_MODULE = """
 from pathlib import Path
 
 from loopscan.findings import Problem
-from loopscan.rule import Project, rule
+from loopscan.project import Project
+from loopscan.rule import rule
 
 Path({marker!r}).write_text("rule module imported", encoding="utf-8")
 

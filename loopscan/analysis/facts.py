@@ -123,6 +123,21 @@ class Facts:
         decl = self.dataflow.nodes[node]["decl"]
         return decl if isinstance(decl, (Step, Artifact)) else None
 
+    def artifact(self, node: str) -> Artifact | None:
+        """The dataset or model declared as ``node`` (None for a step or a node known only by URI)."""
+        decl = self.dataflow.nodes[node]["decl"]
+        return decl if isinstance(decl, Artifact) else None
+
+    def step(self, node: str) -> Step | None:
+        """The step declared as ``node``, if it is one."""
+        decl = self.dataflow.nodes[node]["decl"]
+        return decl if isinstance(decl, Step) else None
+
+    def kind(self, node: str) -> str:
+        """What ``node`` is: a step kind (``generate``, ``train``...), ``dataset``, ``model`` or ``uri``."""
+        kind: str = self.dataflow.nodes[node]["kind"]
+        return kind
+
     @cached_property
     def step_nodes(self) -> frozenset[str]:
         """The nodes declared as steps (what a message about a cycle names)."""
@@ -190,6 +205,10 @@ class Facts:
     def loops_on(self, node: str) -> tuple[Loop, ...]:
         """The loops that ``node`` lies on: those of the strongly connected component holding it."""
         return self.loops_by_node.get(node, ())
+
+    def loop_through(self, generate: str) -> Loop | None:
+        """The loop whose generate step is ``generate``, if it lies on one."""
+        return next((loop for loop in self.loops_on(generate) if loop.generate == generate), None)
 
     def witness(self, generate: str) -> list[str]:
         """The shortest cycle through a generate step on a loop, [] when it lies on none."""

@@ -19,15 +19,15 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from difflib import get_close_matches
 from functools import cached_property
 from typing import TYPE_CHECKING
 
-from loopscan.findings import Location, Problem
+from loopscan.findings import Location, Problem, RecordedProblem
 from loopscan.graph.dataflow import DataFlow
 from loopscan.graph.uris import overlapping_pairs
+from loopscan.integrity import CONFLICTING_ARTIFACT, UNKNOWN_REFERENCE
 from loopscan.sources.manifest import Artifact, Manifest, Ref, Step
-from loopscan.sources.yamlsource import LoadProblem
+from loopscan.wording import did_you_mean
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -42,7 +42,7 @@ class Linked:
     """The graph as plain dicts, which the analyses walk; complete once :func:`link` returns."""
     nodes: dict[Ref, str] = field(default_factory=dict)
     """Every reference that names a graph node, mapped to that node's id."""
-    problems: list[LoadProblem] = field(default_factory=list)
+    problems: list[RecordedProblem] = field(default_factory=list)
 
     @cached_property
     def graph(self) -> nx.DiGraph:
@@ -70,7 +70,7 @@ def link(manifests: Iterable[Manifest]) -> Linked:
         first = by_name.get(manifest.pipeline)
         if first is not None:
             message = f"pipeline name {manifest.pipeline!r} is already used by {first.file}; names must be unique"
-            linked.problems.append(_problem("LS005", message, manifest.at("pipeline"), manifest))
+            linked.problems.append(_problem(CONFLICTING_ARTIFACT, message, manifest.at("pipeline"), manifest))
             continue
         by_name[manifest.pipeline] = manifest
         linked.manifests.append(manifest)
@@ -89,8 +89,9 @@ def link(manifests: Iterable[Manifest]) -> Linked:
     return linked
 
 
-def _problem(rule: str, message: str, location: Location, manifest: Manifest, node: str | None = None) -> LoadProblem:
-    return LoadProblem(rule, Problem(message, location, pipeline=manifest.pipeline, node=node))
+def _problem(rule: str, message: str, location: Location, manifest: Manifest,
+             node: str | None = None) -> RecordedProblem:
+    return RecordedProblem(rule, Problem(message, location, pipeline=manifest.pipeline, node=node))
 
 
 def _add_declarations(linked: Linked) -> None:
@@ -101,7 +102,8 @@ def _add_declarations(linked: Linked) -> None:
             for item_id, item in items.items():
                 if item_id in declared:
                     message = f"id {item_id!r} is declared as both a {declared[item_id]} and a {kind}"
-                    linked.problems.append(_problem("LS005", message, item.location, manifest, item.qualified))
+                    linked.problems.append(
+                        _problem(CONFLICTING_ARTIFACT, message, item.location, manifest, item.qualified))
                     continue
                 declared[item_id] = kind
                 node_kind = item.kind if isinstance(item, Step) else kind
@@ -122,7 +124,7 @@ def _declared_uris(linked: Linked) -> dict[str, Artifact]:
                 message = (f"{artifact.uri} is declared {artifact.provenance!r} here but "
                            f"{earlier.provenance!r} by {earlier.qualified} ({earlier.location})")
                 linked.problems.append(
-                    _problem("LS005", message, artifact.at("provenance"), manifest, artifact.qualified))
+                    _problem(CONFLICTING_ARTIFACT, message, artifact.at("provenance"), manifest, artifact.qualified))
     return first
 
 
@@ -152,9 +154,9 @@ def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
         if ref.text in manifest.steps:
             hint = f" ({ref.text!r} is a step; inputs and outputs name datasets and models)"
         else:
-            hint = _did_you_mean(ref.text, manifest.artifacts)
+            hint = did_you_mean(ref.text, manifest.artifacts)
         message = f"{ref.text!r} names no dataset or model of pipeline {manifest.pipeline!r}{hint}"
-        linked.problems.append(_problem("LS004", message, ref.location, manifest))
+        linked.problems.append(_problem(UNKNOWN_REFERENCE, message, ref.location, manifest))
         return None
     for artifact in manifest.artifacts.values():
         if artifact.uri == ref.text:
@@ -195,8 +197,8 @@ def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[st
             continue
         choices = [*manifest.artifacts, *manifest.steps, *by_name, *loop_names]
         message = (f"override target {target.text!r} names no node, loop or pipeline"
-                   f"{_did_you_mean(target.text, choices)}")
-        linked.problems.append(_problem("LS004", message, target.location, manifest))
+                   f"{did_you_mean(target.text, choices)}")
+        linked.problems.append(_problem(UNKNOWN_REFERENCE, message, target.location, manifest))
 
 
 def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
@@ -205,10 +207,10 @@ def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
     attributes = linked.dataflow.nodes.get(node)
     if attributes is not None and isinstance(attributes["decl"], Step):
         return node
-    hint = _did_you_mean(ref.text, manifest.steps)
+    hint = did_you_mean(ref.text, manifest.steps)
     if not hint and not ref.is_uri and ref.text in manifest.artifacts:
         hint = f" ({ref.text!r} is a dataset or model; a loop lists steps)"
-    linked.problems.append(_problem("LS004", f"{ref.text!r} names no step{hint}", ref.location, manifest))
+    linked.problems.append(_problem(UNKNOWN_REFERENCE, f"{ref.text!r} names no step{hint}", ref.location, manifest))
     return None
 
 
@@ -221,10 +223,6 @@ def _loop_names(manifests: Iterable[Manifest]) -> dict[str, None]:
     """
     return {name: None for manifest in manifests for name in manifest.loops}
 
-
-def _did_you_mean(word: str, choices: Iterable[str]) -> str:
-    close = get_close_matches(word, list(choices), n=1, cutoff=0.6)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _link_uris(graph: DataFlow) -> None:

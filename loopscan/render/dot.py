@@ -1,4 +1,4 @@
-"""A :class:`~loopscan.render.diagram.Diagram` as Graphviz DOT, and as SVG or PNG through Graphviz's ``dot``.
+"""A :class:`~loopscan.analysis.diagram.Diagram` as Graphviz DOT, and as SVG or PNG through Graphviz's ``dot``.
 
 The ``graphviz`` package writes the DOT source and quotes every identifier
 and attribute. Text is escaped before it gets there: backslashes are doubled
@@ -15,7 +15,6 @@ DOT needs nothing but the package; SVG and PNG run the ``dot`` program, and
 
 from __future__ import annotations
 
-import re
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -23,7 +22,8 @@ from itertools import pairwise
 
 import graphviz
 
-from loopscan.render.diagram import Cluster, Diagram, Edge, Node
+from loopscan.analysis.diagram import Cluster, Diagram, Edge, Node
+from loopscan.printable import NOT_IN_DOT
 
 INSTALL_HINT = ("drawing SVG or PNG needs Graphviz's 'dot' program, which was not found: install Graphviz "
                 "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
@@ -32,7 +32,6 @@ INSTALL_HINT = ("drawing SVG or PNG needs Graphviz's 'dot' program, which was no
 DOT_TIMEOUT = 120.0
 """Seconds ``dot`` may take to lay a diagram out (``loopscan graph --timeout``)."""
 FONT = "Helvetica"
-_CONTROL = re.compile(r"[\x00-\x08\x0b-\x1f\x7f]")
 SHAPE = {
     "cylinder": "cylinder",
     "box": "box",
@@ -118,17 +117,11 @@ def to_digraph(diagram: Diagram) -> graphviz.Digraph:
                 _add_node(box, legend_ids[node.key], node)
             for edge in diagram.legend.edges:
                 _add_edge(box, legend_ids[edge.tail], legend_ids[edge.head], edge)
-            for row in _legend_rows(diagram.legend.nodes):
+            for row in diagram.legend.rows():
                 for tail, head in pairwise(row):
                     box.edge(legend_ids[tail], legend_ids[head], style="invis")
     return digraph
 
-
-def _legend_rows(nodes: Iterable[Node]) -> list[list[str]]:
-    """The legend's sample shapes, and its sample fills, each as one row (chained by invisible edges)."""
-    shapes = [node.key for node in nodes if node.shape not in ("swatch", "point")]
-    fills = [node.key for node in nodes if node.shape == "swatch"]
-    return [shapes, fills]
 
 
 def text(lines: Iterable[str], left: bool = False) -> str:
@@ -171,7 +164,7 @@ def escape_line(line: str, backslash: str = "\\\\") -> str:
     """
     escaped = line.replace("&", "&amp;").replace("\\", backslash)
     escaped = escaped.replace("\r\n", "\\n").replace("\r", "\\n").replace("\n", "\\n")
-    return _CONTROL.sub("\ufffd", escaped)
+    return NOT_IN_DOT.sub("\ufffd", escaped)
 
 
 def _cluster_attributes(box: graphviz.Digraph, cluster: Cluster, dashed: bool) -> None:

@@ -5,14 +5,14 @@ escaped as the workflow-command rules require: ``%``, CR and LF everywhere,
 and also ``:`` and ``,`` inside properties, so a hostile id or message can
 never end an annotation early or start a new command. The message, shown to
 people, also has its control characters (terminal escapes among them) written
-out by :func:`loopscan.render.printable.printable`.
+out by :func:`loopscan.printable.printable`.
 """
 
 from __future__ import annotations
 
 from loopscan.findings import Severity
 from loopscan.linter import Report
-from loopscan.render.printable import printable
+from loopscan.printable import printable
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 

@@ -5,20 +5,19 @@ per finding; a rule that ran and found nothing is one passing test case, so
 the dashboard shows what was checked, not only what failed.
 
 Values from a scanned repository (file names, messages, node ids) go through
-:func:`loopscan.render.printable.printable` first: a dashboard that prints a
+:func:`loopscan.printable.printable` first: a dashboard that prints a
 failure to a CI log must not be handed a line break that starts a fake line
 (``::error ...`` is a command to a GitHub runner) or a terminal escape.
 """
 
 from __future__ import annotations
 
-import re
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
 from loopscan.findings import Finding
 from loopscan.linter import Report
-from loopscan.render.printable import printable
+from loopscan.printable import NOT_IN_XML, printable
 
 
 def render(report: Report) -> str:
@@ -52,7 +51,6 @@ def render(report: Report) -> str:
     return ET.tostring(suites, encoding="unicode", xml_declaration=True) + "\n"
 
 
-_NOT_XML = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 
 
 def xml_text(text: str) -> str:
@@ -61,7 +59,7 @@ def xml_text(text: str) -> str:
     >>> xml_text("a\x01b")
     'a\\x01b'
     """
-    return _NOT_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
+    return NOT_IN_XML.sub(lambda match: f"\\x{ord(match.group()):02x}", text)
 
 
 def _value(text: str) -> str:

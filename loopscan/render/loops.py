@@ -13,23 +13,21 @@ import json
 from collections.abc import Sequence
 
 from loopscan.analysis.facts import Loop
+from loopscan.printable import printable
 from loopscan.render.json import loop_dict
-from loopscan.render.printable import printable
-from loopscan.rule import Project
 
 HEADER = ("GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")
 NO_LOOPS = "No loops: no generate step's output flows back into what feeds it.\n"
 
 
-def render_json(project: Project) -> str:
+def render_json(loops: Sequence[Loop]) -> str:
     """The ``loops`` array of the JSON contract, each loop with its steps, pipelines and documenting entries."""
-    return json.dumps({"loops": [loop_dict(loop) for loop in project.facts.loops]}, indent=2,
+    return json.dumps({"loops": [loop_dict(loop) for loop in loops]}, indent=2,
                       ensure_ascii=False) + "\n"
 
 
-def render_table(project: Project) -> str:
+def render_table(loops: Sequence[Loop]) -> str:
     """A table with one row per loop, and a closing line that counts them."""
-    loops = project.facts.loops
     if not loops:
         return NO_LOOPS
     rows = [[[cell] for cell in HEADER], *(loop_cells(loop) for loop in loops)]
@@ -59,7 +57,7 @@ def _safeguard_cell(steps: Sequence[str], bypassed: bool, rule: str) -> list[str
 def table(rows: list[list[list[str]]]) -> str:
     """The first row as a header, columns padded to their widest line, rows separated by a blank line.
 
-    Each line of a cell is made :func:`~loopscan.render.printable.printable`, so a name
+    Each line of a cell is made :func:`~loopscan.printable.printable`, so a name
     from a scanned repository stays on its line.
 
     >>> print(table([[["A"], ["B"]], [["x", "y"], ["long"]], [["z"], ["w"]]]), end="")

@@ -1,4 +1,4 @@
-"""A :class:`~loopscan.render.diagram.Diagram` as a Mermaid flowchart, for Markdown design docs.
+"""A :class:`~loopscan.analysis.diagram.Diagram` as a Mermaid flowchart, for Markdown design docs.
 
 Mermaid gives meaning to many characters inside and around labels: quotes
 end a string, ``#name;`` is an entity, ``$$`` starts KaTeX, ``fa:fa-x`` is an
@@ -17,7 +17,7 @@ import json
 from collections.abc import Iterable, Iterator
 from itertools import pairwise
 
-from loopscan.render.diagram import Diagram, Edge, Node
+from loopscan.analysis.diagram import Diagram, Edge, Node
 
 SAFE = frozenset("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789 .,/_-")
 """Characters written as they are; every other one becomes a numeric entity."""
@@ -92,7 +92,7 @@ def _lines(diagram: Diagram) -> Iterator[str]:
         for edge in diagram.legend.edges:
             yield f"    {_edge(legend_ids[edge.tail], legend_ids[edge.head], edge)}"
             links.append(edge)
-        for row in _legend_rows(diagram.legend.nodes):
+        for row in diagram.legend.rows():
             for tail, head in pairwise(row):
                 yield f"    {legend_ids[tail]} ~~~ {legend_ids[head]}"
                 links.append(None)
@@ -113,12 +113,6 @@ def _edge(tail: str, head: str, edge: Edge) -> str:
     text = f"|{label([edge.label])}|" if edge.label else ""
     return f"{tail} {arrow}{text} {head}"
 
-
-def _legend_rows(nodes: Iterable[Node]) -> list[list[str]]:
-    """The legend's sample shapes, and its sample fills, each as one row (chained by invisible links)."""
-    shapes = [node.key for node in nodes if node.shape not in ("swatch", "point")]
-    fills = [node.key for node in nodes if node.shape == "swatch"]
-    return [shapes, fills]
 
 
 def _class_lines(nodes: Iterable[Node], ids: dict[str, str]) -> Iterator[str]:

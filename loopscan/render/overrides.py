@@ -8,7 +8,7 @@ from datetime import date
 from typing import Any
 
 from loopscan.overrides import Review
-from loopscan.render.printable import printable
+from loopscan.printable import printable
 
 STATUSES = ("expired", "incomplete", "too long", "in force")
 

@@ -2,7 +2,7 @@
 
 Every value that comes from a scanned repository (file names, messages that
 quote URIs and references, override reasons, node ids) goes through
-:func:`loopscan.render.printable.printable`, so it can neither start a fake finding
+:func:`loopscan.printable.printable`, so it can neither start a fake finding
 line nor send a terminal escape sequence.
 """
 
@@ -13,7 +13,7 @@ from itertools import groupby
 
 from loopscan.findings import Finding, Severity, Waypoint
 from loopscan.linter import Report
-from loopscan.render.printable import printable
+from loopscan.printable import printable
 
 _COLORS = {Severity.ERROR: "31", Severity.WARNING: "33", Severity.INFO: "36"}
 

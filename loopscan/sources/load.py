@@ -20,17 +20,18 @@ import os
 import stat
 from dataclasses import dataclass, field
 
-from loopscan.findings import Location, Problem
+from loopscan.findings import Location, Problem, RecordedProblem
+from loopscan.integrity import SCHEMA, YAML_SYNTAX
 from loopscan.sources.discover import Candidate
 from loopscan.sources.manifest import Manifest, build_manifest, is_manifest
 from loopscan.sources.schema import validate
-from loopscan.sources.yamlsource import MAX_BYTES, LoadProblem, load_bytes
+from loopscan.sources.yamlsource import MAX_BYTES, load_bytes
 
 
 @dataclass
 class Loaded:
     manifests: list[Manifest] = field(default_factory=list)
-    problems: list[LoadProblem] = field(default_factory=list)
+    problems: list[RecordedProblem] = field(default_factory=list)
     files: list[str] = field(default_factory=list)
     """Files that were manifests, or could not be read or parsed (so might be)."""
     passed_over: list[tuple[str, str]] = field(default_factory=list)
@@ -58,7 +59,7 @@ def _load_one(candidate: Candidate, loaded: Loaded) -> None:
         # Unreadable, vanished mid-scan, not a regular file, or a folder that could not be
         # listed: report it once and go on with the rest.
         loaded.files.append(shown)
-        loaded.problems.append(LoadProblem("LS001", Problem(raw, Location(shown)), fatal=True))
+        loaded.problems.append(RecordedProblem(YAML_SYNTAX, Problem(raw, Location(shown)), fatal=True))
         return
     if len(raw) > MAX_BYTES and b"loopscan" not in raw:
         loaded.passed_over.append((shown, "larger than a manifest can be and never mentions loopscan"))
@@ -79,12 +80,12 @@ def _load_one(candidate: Candidate, loaded: Loaded) -> None:
     if len(source.documents) > 1:
         second = source.documents[1].start
         message = f"a manifest file holds one YAML document; this one has {len(source.documents)}"
-        loaded.problems.append(LoadProblem("LS001", Problem(message, second), fatal=True))
+        loaded.problems.append(RecordedProblem(YAML_SYNTAX, Problem(message, second), fatal=True))
         return
     document = documents[0]
     schema_problems = list(validate(document))
     if schema_problems:
-        loaded.problems.extend(LoadProblem("LS002", problem) for problem in schema_problems)
+        loaded.problems.extend(RecordedProblem(SCHEMA, problem) for problem in schema_problems)
         return
     loaded.manifests.append(build_manifest(document))
 

@@ -12,7 +12,7 @@ from datetime import date
 from typing import Any
 
 from loopscan.findings import Location
-from loopscan.sources.yamlsource import Path, YamlDocument
+from loopscan.sources.yamlsource import KeyPath, YamlDocument
 
 
 @dataclass(frozen=True)
@@ -21,7 +21,7 @@ class Declared:
 
     pipeline: str
     id: str
-    path: Path
+    path: KeyPath
     document: YamlDocument = field(repr=False, compare=False)
 
     @property
@@ -41,6 +41,10 @@ class Declared:
     def key_at(self, *fields: str | int) -> Location:
         """Where the key of one of its fields was written."""
         return self.document.key_location(self.path + fields)
+
+    def within(self, block: str) -> Location:
+        """Where a field missing from ``block`` belongs: the block's key when it is written, else the declaration."""
+        return self.key_at(block) if getattr(self, block, None) is not None else self.location
 
 
 @dataclass(frozen=True)
@@ -168,11 +172,11 @@ def build_manifest(document: YamlDocument) -> Manifest:
     data = document.data
     name = data["pipeline"]
 
-    def refs(path: Path, items: list[Any] | None) -> tuple[Ref, ...]:
+    def refs(path: KeyPath, items: list[Any] | None) -> tuple[Ref, ...]:
         return tuple(_ref(document, (*path, i), item) for i, item in enumerate(items or ()))
 
     def artifact(kind: str, art_id: str, spec: dict[str, Any]) -> Artifact:
-        path: Path = ("datasets" if kind == "dataset" else "models", art_id)
+        path: KeyPath = ("datasets" if kind == "dataset" else "models", art_id)
         monitoring = spec.get("monitoring")
         rollback = spec.get("rollback")
         return Artifact(
@@ -195,7 +199,7 @@ def build_manifest(document: YamlDocument) -> Manifest:
         )
 
     def step(step_id: str, spec: dict[str, Any]) -> Step:
-        path: Path = ("steps", step_id)
+        path: KeyPath = ("steps", step_id)
         mixing = spec.get("mixing")
         return Step(
             name, step_id, path, document,
@@ -214,7 +218,7 @@ def build_manifest(document: YamlDocument) -> Manifest:
         )
 
     def loop(loop_id: str, spec: dict[str, Any]) -> LoopDoc:
-        path: Path = ("loops", loop_id)
+        path: KeyPath = ("loops", loop_id)
         return LoopDoc(
             name, loop_id, path, document,
             through=refs((*path, "through"), spec.get("through")),
@@ -223,7 +227,7 @@ def build_manifest(document: YamlDocument) -> Manifest:
         )
 
     def override(index: int, spec: dict[str, Any]) -> Override:
-        path: Path = ("overrides", index)
+        path: KeyPath = ("overrides", index)
         return Override(
             name, str(index), path, document,
             rule=spec["rule"],
@@ -248,13 +252,13 @@ def build_manifest(document: YamlDocument) -> Manifest:
     )
 
 
-def _ref(document: YamlDocument, path: Path, item: Any) -> Ref:
+def _ref(document: YamlDocument, path: KeyPath, item: Any) -> Ref:
     if isinstance(item, dict):
         return Ref(item["ref"], document.location((*path, "ref")), item.get("share"))
     return Ref(item, document.location(path))
 
 
-def _optional_ref(document: YamlDocument, path: Path, item: str | None) -> Ref | None:
+def _optional_ref(document: YamlDocument, path: KeyPath, item: str | None) -> Ref | None:
     return None if item is None else _ref(document, path, item)
 
 

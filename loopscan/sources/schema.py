@@ -18,6 +18,7 @@ from typing import Any
 
 from loopscan.findings import Problem
 from loopscan.sources.yamlsource import YamlDocument
+from loopscan.wording import did_you_mean
 
 PIPELINE_SCHEMA = "pipeline.schema.json"
 CONFIG_SCHEMA = "config.schema.json"
@@ -121,7 +122,7 @@ def _described(error: Any) -> SchemaError:
     if error.validator == "additionalProperties":
         extra = _extra_keys(error)
         if extra:
-            detail = f"unknown key {extra[0]!r}" + _did_you_mean(extra[0], error.schema.get("properties", {}))
+            detail = f"unknown key {extra[0]!r}" + did_you_mean(extra[0], error.schema.get("properties", {}))
             return SchemaError((*path, extra[0]), field, detail, on_key=True)
     if "propertyNames" in error.absolute_schema_path:  # the error is about a key, not a value
         detail = f"id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
@@ -144,12 +145,6 @@ def _extra_keys(error: Any) -> list[str]:
     instance = error.instance if isinstance(error.instance, dict) else {}
     return sorted(str(key) for key in instance if key not in allowed)
 
-
-def _did_you_mean(word: str, choices: Any) -> str:
-    from difflib import get_close_matches
-
-    close = get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
 
 
 def _short(error: Any) -> str:

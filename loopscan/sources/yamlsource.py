@@ -41,9 +41,11 @@ from yaml.events import (
 )
 from yaml.nodes import ScalarNode
 
-from loopscan.findings import Location, Problem
+from loopscan.findings import Location, Problem, RecordedProblem
+from loopscan.integrity import DUPLICATE_KEY, UNSAFE_YAML, YAML_SYNTAX
 
-Path = tuple[str | int, ...]
+KeyPath = tuple[str | int, ...]
+"""Where a value sits in a document: the keys and list indexes from its root (``("steps", "serve", "inputs", 0)``)."""
 
 MAX_BYTES = 8 * 1024 * 1024
 """A manifest larger than this is refused (LS006); real ones are a few KiB."""
@@ -86,16 +88,6 @@ _PLAIN_TAGS = {
 }
 
 
-@dataclass(frozen=True)
-class LoadProblem:
-    """A problem found while reading a file, with the id of the rule it belongs to."""
-
-    rule: str
-    problem: Problem
-    fatal: bool = False
-    """True when the file could not be read at all (nothing after it is known)."""
-
-
 @dataclass
 class YamlDocument:
     """One YAML document as plain data, plus where each node of it was written."""
@@ -103,10 +95,10 @@ class YamlDocument:
     file: str
     data: Any
     start: Location
-    marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[Path, tuple[int, int]] = field(default_factory=dict)
+    marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    key_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
 
-    def location(self, path: Path) -> Location:
+    def location(self, path: KeyPath) -> Location:
         """Where the value at ``path`` was written, or its nearest written ancestor.
 
         >>> doc = load_text("a:\\n  b: 1\\n", "f.yaml").documents[0]
@@ -119,7 +111,7 @@ class YamlDocument:
                 return Location(self.file, *mark)
         return self.start
 
-    def key_location(self, path: Path) -> Location:
+    def key_location(self, path: KeyPath) -> Location:
         """Where the key of the mapping entry at ``path`` was written."""
         mark = self.key_marks.get(path)
         return Location(self.file, *mark) if mark else self.location(path)
@@ -131,7 +123,7 @@ class YamlFile:
 
     file: str
     documents: list[YamlDocument] = field(default_factory=list)
-    problems: list[LoadProblem] = field(default_factory=list)
+    problems: list[RecordedProblem] = field(default_factory=list)
 
     @property
     def readable(self) -> bool:
@@ -157,13 +149,13 @@ def load_bytes(raw: bytes, file: str) -> YamlFile:
     if len(raw) > MAX_BYTES:
         # The caller may read only MAX_BYTES + 1 bytes, so the true size is not known here.
         limit = f"{MAX_BYTES // 1024 // 1024} MiB"
-        return _fatal(file, "LS006", f"file is larger than the {limit} limit for a manifest", (1, 1))
+        return _fatal(file, UNSAFE_YAML, f"file is larger than the {limit} limit for a manifest", (1, 1))
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as err:
         line = raw.count(b"\n", 0, err.start) + 1
         column = err.start - (raw.rfind(b"\n", 0, err.start) + 1) + 1
-        return _fatal(file, "LS001", f"file is not UTF-8 text (byte 0x{raw[err.start]:02x})", (line, column))
+        return _fatal(file, YAML_SYNTAX, f"file is not UTF-8 text (byte 0x{raw[err.start]:02x})", (line, column))
     return load_text(text, file)
 
 
@@ -200,11 +192,11 @@ def _load_with(loader: type, text: str, file: str) -> YamlFile:
         message = f"YAML syntax error: {err.problem or err.context}"
         if mark and mark.index < len(text) and text[mark.index] == "\t":
             message = "YAML syntax error: a tab character; YAML indents with spaces only"
-        rule = _PARSER_LIMIT if "maximum nesting depth" in str(err.problem) else "LS001"
+        rule = _PARSER_LIMIT if "maximum nesting depth" in str(err.problem) else YAML_SYNTAX
         result.problems.append(_problem(file, rule, message, where, fatal=True))
     except yaml.YAMLError as err:
         message = f"YAML syntax error: {str(err).splitlines()[0]}"
-        result.problems.append(_problem(file, "LS001", message, (1, 1), fatal=True))
+        result.problems.append(_problem(file, YAML_SYNTAX, message, (1, 1), fatal=True))
     return result
 
 
@@ -212,8 +204,8 @@ def _fatal(file: str, rule: str, message: str, mark: tuple[int, int]) -> YamlFil
     return YamlFile(file, problems=[_problem(file, rule, message, mark, fatal=True)])
 
 
-def _problem(file: str, rule: str, message: str, mark: tuple[int, int], fatal: bool = False) -> LoadProblem:
-    return LoadProblem(rule, Problem(message, Location(file, *mark)), fatal)
+def _problem(file: str, rule: str, message: str, mark: tuple[int, int], fatal: bool = False) -> RecordedProblem:
+    return RecordedProblem(rule, Problem(message, Location(file, *mark)), fatal)
 
 
 @dataclass
@@ -221,7 +213,7 @@ class _Frame:
     """An open mapping or sequence on the walk's stack."""
 
     value: dict[Any, Any] | list[Any]
-    path: Path
+    path: KeyPath
     anchor: str | None
     nodes: int = 1
     chars: int = 0
@@ -260,7 +252,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
             if not isinstance(event, ScalarEvent):
                 # Not plain data, so not a manifest loopscan can read: a Helm template's
                 # `{{ .Values.x }}` is the usual cause, and LS001's docs say how to exclude it.
-                raise _Stop("LS001", "a mapping key must be a plain value, not a mapping, list or alias", mark)
+                raise _Stop(YAML_SYNTAX, "a mapping key must be a plain value, not a mapping, list or alias", mark)
             _check_text(event, mark)
             top.key, top.key_mark, top.expect_key = event.value, mark, False
             top.chars += len(event.value)
@@ -275,7 +267,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
 
         if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
             if len(stack) >= MAX_DEPTH:
-                raise _Stop("LS006", f"nesting deeper than {MAX_DEPTH} levels", mark)
+                raise _Stop(UNSAFE_YAML, f"nesting deeper than {MAX_DEPTH} levels", mark)
             total += 1  # counted as it opens: a file of empty lists is no cheaper to read
             if total > MAX_NODES:
                 raise _too_many_nodes(mark)
@@ -303,7 +295,7 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
                 anchors[event.anchor] = (value, 1, chars)
         elif isinstance(event, AliasEvent):
             if event.anchor not in anchors:
-                raise _Stop("LS001", f"alias *{event.anchor} refers to no finished anchor", mark)
+                raise _Stop(YAML_SYNTAX, f"alias *{event.anchor} refers to no finished anchor", mark)
             value, nodes, chars = anchors[event.anchor]
             _record_mark(document, top, _child_path(top), mark)
         else:
@@ -336,18 +328,18 @@ def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlD
         if key in parent.value:
             first = parent.first_lines.setdefault(key, document.key_marks.get((*parent.path, key), parent.key_mark)[0])
             message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
-            result.problems.append(_problem(file, "LS003", message, parent.key_mark))
+            result.problems.append(_problem(file, DUPLICATE_KEY, message, parent.key_mark))
         parent.value[key] = value
         entry_path = (*parent.path, key)
         document.key_marks[entry_path] = parent.key_mark
 
 
 def _too_many_nodes(mark: tuple[int, int]) -> _Stop:
-    return _Stop("LS006", f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
+    return _Stop(UNSAFE_YAML, f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
 
 
 def _too_much_text(mark: tuple[int, int]) -> _Stop:
-    return _Stop("LS006", f"more than {MAX_CHARS:,} characters of text once aliases are expanded (a YAML bomb?)",
+    return _Stop(UNSAFE_YAML, f"more than {MAX_CHARS:,} characters of text once aliases are expanded (a YAML bomb?)",
                  mark)
 
 
@@ -360,10 +352,10 @@ def _check_text(event: ScalarEvent, mark: tuple[int, int]) -> None:
     libyaml refuses it; PyYAML's pure-Python parser lets it through, and no output could be written.
     """
     if event.style == '"' and _SURROGATE.search(event.value):
-        raise _Stop("LS001", "YAML syntax error: an escape names a lone UTF-16 surrogate, not a character", mark)
+        raise _Stop(YAML_SYNTAX, "YAML syntax error: an escape names a lone UTF-16 surrogate, not a character", mark)
 
 
-def _child_path(top: _Frame | None) -> Path:
+def _child_path(top: _Frame | None) -> KeyPath:
     if top is None:
         return ()
     if isinstance(top.value, list):
@@ -371,7 +363,7 @@ def _child_path(top: _Frame | None) -> Path:
     return (*top.path, top.key or "")
 
 
-def _record_mark(document: YamlDocument, top: _Frame | None, path: Path, mark: tuple[int, int]) -> None:
+def _record_mark(document: YamlDocument, top: _Frame | None, path: KeyPath, mark: tuple[int, int]) -> None:
     if top is not None and top.key == _MERGE:
         return
     document.marks[path] = mark
@@ -380,7 +372,7 @@ def _record_mark(document: YamlDocument, top: _Frame | None, path: Path, mark: t
 def _merge_sources(value: Any, mark: tuple[int, int]) -> list[dict[Any, Any]]:
     sources = value if isinstance(value, list) else [value]
     if not all(isinstance(source, dict) for source in sources):
-        raise _Stop("LS001", "a merge key (<<) needs a mapping or a list of mappings", mark)
+        raise _Stop(YAML_SYNTAX, "a merge key (<<) needs a mapping or a list of mappings", mark)
     return sources
 
 
@@ -392,9 +384,9 @@ def _apply_merges(frame: _Frame) -> None:
             frame.value.setdefault(key, value)
 
 
-def _unsafe_tag(file: str, tag: str, mark: tuple[int, int]) -> LoadProblem:
+def _unsafe_tag(file: str, tag: str, mark: tuple[int, int]) -> RecordedProblem:
     shown = tag.replace("tag:yaml.org,2002:", "!!")
-    return _problem(file, "LS006", f"tag {shown} is not allowed: loopscan reads plain data only", mark)
+    return _problem(file, UNSAFE_YAML, f"tag {shown} is not allowed: loopscan reads plain data only", mark)
 
 
 def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
@@ -405,7 +397,7 @@ def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
         if tag not in _PLAIN_TAGS:
             result.problems.append(_unsafe_tag(result.file, tag, mark))
         return event.value
-    too_large = _Stop("LS006", f"number {event.value[:20]}... is too large", mark)
+    too_large = _Stop(UNSAFE_YAML, f"number {event.value[:20]}... is too large", mark)
     if tag == _INT and len(event.value) > 2 * MAX_INT_BITS:
         # Never construct it: a base-60 number (1:2:3:...) of thousands of parts takes seconds.
         raise too_large

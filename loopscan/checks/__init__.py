@@ -1,1 +1,0 @@
-"""The built-in per-node checks: integrity, provenance, ratio, monitoring, response, governance."""

@@ -1,0 +1,112 @@
+"""How loopscan words its messages: node names, lists, shares, routes, suggestions. No graph work.
+
+Every built-in rule, and the load and link steps for their suggestions, word
+their messages with these, so that a node, a list or a share reads the same in
+every finding. What a message says is computed in :mod:`loopscan.analysis`;
+this module only writes it, and imports nothing heavy, so that listing the
+rules stays fast.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from difflib import get_close_matches
+from fractions import Fraction
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from loopscan.analysis.exposure import Exposure
+    from loopscan.analysis.facts import Facts
+    from loopscan.sources.manifest import Override
+
+NAMED_AT_MOST = 4
+"""How many steps of a witness a message names; the witness itself lists them all."""
+
+
+def shown(facts: Facts, node: str, pipeline: str | None) -> str:
+    """A node as a manifest of ``pipeline`` writes it: its local id there, else its qualified id or URI."""
+    decl = facts.declaration(node)
+    return decl.id if decl is not None and decl.pipeline == pipeline else node
+
+
+def and_list(names: Sequence[str]) -> str:
+    """``'a', 'b' and 'c'``: names quoted, for a sentence that lists them.
+
+    >>> and_list(["a"]), and_list(["a", "q:b", "c"])
+    ("'a'", "'a', 'q:b' and 'c'")
+    """
+    quoted = [f"'{name}'" for name in names]
+    return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
+
+
+def nodes_named(facts: Facts, nodes: Iterable[str], pipeline: str | None) -> str:
+    """``'review', 'catalog:etl' and 's3://b/x/'``: nodes as :func:`shown` to ``pipeline``, for a sentence."""
+    return and_list([shown(facts, node, pipeline) for node in nodes])
+
+
+def sequence(names: Sequence[str]) -> str:
+    """``'a', 'b'``: names quoted in order, for steps a route passes one after another.
+
+    >>> sequence(["serve", "p:finetune"])
+    "'serve', 'p:finetune'"
+    """
+    return ", ".join(f"'{name}'" for name in names)
+
+
+def brief(names: Sequence[str], total: int, noun: str) -> str:
+    """The names, as a :func:`sequence`, and how many more of the ``total`` there are.
+
+    >>> brief(["a", "b"], 2, "steps"), brief(["a", "b"], 6, "steps")
+    ("'a', 'b'", "'a', 'b' and 4 more steps")
+    """
+    more = total - len(names)
+    return sequence(names) + (f" and {more} more {noun}" if more > 0 else "")
+
+
+def number(value: Fraction | float) -> str:
+    """A share or ratio as a short decimal.
+
+    >>> number(Fraction(3, 10)), number(Fraction(1, 3)), number(0.25)
+    ('0.3', '0.3333', '0.25')
+    """
+    return f"{float(value):.4g}"
+
+
+def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
+    """The steps a cycle passes after its generate step (``cycle[0]``), briefly, for a message.
+
+    A cycle with no other step is a generate step that reads back its own output.
+    The whole cycle is the finding's witness; the message names only its first steps.
+    """
+    start = facts.declaration(cycle[0])
+    pipeline = start.pipeline if start is not None else None
+    step_nodes = facts.step_nodes
+    steps = [node for node in cycle[1:] if node in step_nodes]
+    if steps:
+        named = [shown(facts, node, pipeline) for node in steps[:NAMED_AT_MOST]]
+        return "via " + brief(named, len(steps), "steps")
+    named = [shown(facts, node, pipeline) for node in cycle[1:NAMED_AT_MOST + 1]]
+    return "it reads back its own output " + brief(named, len(cycle) - 1, "nodes")
+
+
+def why_exposed(facts: Facts, exposure: Exposure, pipeline: str) -> str:
+    """``it lies on the loop through 'serve'`` or ``it feeds generate step 'answer'``."""
+    if exposure.loops:
+        return f"it lies on the loop through {nodes_named(facts, exposure.loops, pipeline)}"
+    return f"it feeds generate step {nodes_named(facts, exposure.feeds, pipeline)}"
+
+
+def override_named(override: Override) -> str:
+    """``override of LS301 for 'serve'``: an ``overrides`` entry, as a message names it."""
+    target = override.target.text if override.target is not None else "?"
+    return f"override of {override.rule} for '{target}'"
+
+
+def did_you_mean(word: str, choices: Iterable[str]) -> str:
+    """`` (did you mean 'review'?)`` for the closest of ``choices``, or nothing when none is close.
+
+    >>> did_you_mean("reviw", ["review", "serve"]), did_you_mean("zzz", ["review"])
+    (" (did you mean 'review'?)", '')
+    """
+    close = get_close_matches(word, list(choices), n=1)
+    return f" (did you mean {close[0]!r}?)" if close else ""

@@ -1,0 +1,106 @@
+"""LS301 ungated-loop: some cycle through a generate step passes no quality gate."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from loopscan.findings import Problem
+from loopscan.project import Project
+from loopscan.rule import rule
+from loopscan.wording import cycle_route, shown
+
+if TYPE_CHECKING:
+    from loopscan.analysis.facts import Facts, Loop
+
+
+@rule("LS301", "ungated-loop", severity="error", play=3, scope="loop")
+def check(project: Project, loop: Loop) -> Iterator[Problem]:
+    """Some cycle through a generate step passes no quality gate.
+
+    ## Why is this bad?
+    Play 3 of the playbook (break recursive loops) calls letting a system
+    train on its own output "the fastest way to manufacture collapse", and
+    asks for a human-review or quality-gate checkpoint at every point where
+    generated output can re-enter as input. Without one, every generation
+    learns from the previous generation's unfiltered output: Shumailov et al.,
+    "AI models collapse when trained on recursively generated data" (Nature,
+    2024), show the tails of the distribution vanishing first and the errors
+    compounding from one generation to the next.
+
+    Every cycle counts, not only the documented one: a side path around the
+    gate is enough to bring unreviewed output back. A gate counts only when
+    the policy accepts its method (`policy.gate_methods`: by default
+    `human-review`, `classifier`, `score-filter` and `dedup`); a gate with
+    `method: other`, or none, does not. The finding shows the shortest such
+    cycle with the file and line of every node on it, also when it crosses
+    the manifests of several teams.
+
+    ## Example
+    ```yaml
+    steps:
+      serve:
+        kind: generate
+        inputs: [support-llm]
+        outputs: [raw-replies]
+      finetune:                  # trains on the replies exactly as generated
+        kind: train
+        inputs: [raw-replies]
+        outputs: [support-llm]
+        mixing: {max_synthetic: 0.2}
+    ```
+
+    ## Fix
+    Put a gate on the cycle the finding shows, where the generated output
+    goes back towards training, and read its output instead:
+    ```yaml
+      review:
+        kind: gate
+        method: human-review
+        inputs: [raw-replies]
+        outputs: [reviewed-replies]
+      finetune:
+        kind: train
+        inputs: [reviewed-replies]
+    ```
+    Or cut the edge that closes the loop. If the cycle already passes a gate
+    whose method the policy does not accept, the message names it.
+
+    ## Options
+    - `policy.gate_methods` (default `[human-review, classifier, score-filter,
+      dedup]`): the gate methods that count as a quality gate; a gate step with
+      another method, or none, is no gate.
+    """
+    facts = project.facts
+    cycle = facts.ungated.get(loop.generate)
+    step = facts.declaration(loop.generate)
+    if cycle is None or step is None:
+        return
+    message = (f"loop through generate step '{step.id}' has a cycle with no quality gate "
+               f"({cycle_route(facts, cycle)})")
+    refused = _unaccepted_gate_notes(facts, cycle, step.pipeline)
+    yield Problem(
+        "; ".join([message, *refused]),
+        step.location,
+        pipeline=step.pipeline,
+        node=loop.generate,
+        loop=loop.name,
+        cycle=facts.waypoints(cycle),
+    )
+
+
+def _unaccepted_gate_notes(facts: Facts, cycle: list[str], pipeline: str) -> list[str]:
+    """A note for each gate on the cycle whose method the policy does not accept."""
+    notes = []
+    for node in cycle:
+        if not facts.is_unaccepted_gate(node):
+            continue
+        step = facts.step(node)
+        method = step.method if step is not None else None
+        name = shown(facts, node, pipeline)
+        if method is None:
+            notes.append(f"gate '{name}' declares no method (counted as 'other'), "
+                         "which policy.gate_methods does not accept")
+        else:
+            notes.append(f"gate '{name}' has method '{method}', which policy.gate_methods does not accept")
+    return notes

@@ -1,0 +1,69 @@
+"""LS305 replace-in-loop: a dataset on a loop is `retention: replace`."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from loopscan.findings import Problem
+from loopscan.project import Project
+from loopscan.rule import rule
+from loopscan.sources.manifest import Artifact
+from loopscan.wording import sequence, shown
+
+
+@rule("LS305", "replace-in-loop", severity="warning", play=3, scope="dataset")
+def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
+    """A dataset on a loop is `retention: replace`.
+
+    ## Why is this bad?
+    When every run overwrites the data on a loop, each model generation
+    learns only from what the previous generation produced: the real data
+    that was there before is gone. That is the setting in which Shumailov et
+    al., "AI models collapse when trained on recursively generated data"
+    (Nature, 2024), watch models collapse. Gerstgrasser et al., "Is Model
+    Collapse Inevitable? Breaking the Curse of Recursion by Accumulating Real
+    and Synthetic Data" (2024), show that accumulating each generation's data
+    next to the real data, instead of replacing it, keeps the error bounded.
+    Play 2 and Play 3 of the playbook ask for the same: real data is
+    "reused across generations and never replaced wholesale", and what comes
+    back through a loop is capped against it.
+
+    A dataset is on a loop when it lies in the strongly connected part of the
+    graph around a generate step, so output of the loop reaches it and it
+    reaches the loop's generate step again.
+
+    ## Example
+    ```yaml
+    datasets:
+      accepted-completions:
+        uri: s3://acme-codeassist/completions/accepted/
+        provenance: ai
+        retention: replace       # each weekly run overwrites last week's data
+    ```
+
+    ## Fix
+    Accumulate: keep what earlier runs wrote and add to it (partition by run
+    or date), and let the training step's mixing cap decide how much of it
+    each run uses.
+    ```yaml
+      accepted-completions:
+        uri: s3://acme-codeassist/completions/accepted/
+        provenance: ai
+        retention: accumulate
+    ```
+    """
+    facts = project.facts
+    loops = facts.loops_on(dataset.qualified) if dataset.retention == "replace" else ()
+    if not loops:
+        return
+    generates = sequence([shown(facts, loop.generate, dataset.pipeline) for loop in loops])
+    noun = "generate step" if len(loops) == 1 else "generate steps"
+    name = next((loop.name for loop in loops if loop.name is not None), None)
+    yield Problem(
+        f"dataset '{dataset.id}' is on the loop through {noun} {generates} and each run replaces it "
+        "(retention: replace); accumulate real and synthetic data instead",
+        dataset.at("retention"),
+        pipeline=dataset.pipeline,
+        node=dataset.qualified,
+        loop=name,
+    )

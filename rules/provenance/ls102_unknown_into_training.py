@@ -1,0 +1,98 @@
+"""LS102 unknown-into-training: data of unknown provenance reaches a train step with no synthetic-content
+classifier on the way.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import TYPE_CHECKING
+
+from loopscan.findings import Problem
+from loopscan.project import Project
+from loopscan.rule import rule
+from loopscan.sources.manifest import Step
+from loopscan.wording import shown
+
+if TYPE_CHECKING:
+    from loopscan.analysis.facts import Facts
+
+
+@rule("LS102", "unknown-into-training", severity="error", play=1, scope="step", kinds=("train",))
+def check(project: Project, step: Step) -> Iterator[Problem]:
+    """Data of unknown provenance reaches a train step with no synthetic-content classifier on the way.
+
+    ## Why is this bad?
+    Play 1 of the playbook says to "treat 'unknown' as a risk category, not a
+    neutral one", and to run a synthetic-content classifier at ingestion.
+    Data nobody classified may be largely model output: web text in
+    particular holds more generated content every year, and Shumailov et al.
+    ("AI models collapse when trained on recursively generated data",
+    Nature, 2024) show that training on it unseen is how collapse begins. A
+    mixing cap (Play 2) cannot hold either: unknown data counts as fully
+    synthetic, so the true share of the run cannot be known.
+
+    A classifier on the way counts: an `ingest` step with `classifier`, or a
+    `gate` with `method: classifier`, tags the records, and what comes out is
+    `mixed` rather than `unknown`. Model inputs (a base model) are not data
+    and are not checked.
+
+    ## Example
+    ```yaml
+    steps:
+      crawl:
+        kind: ingest                 # no classifier: the crawl is 'unknown'
+        source: https://crawl.example.net/seeds.txt
+        outputs: [crawl-text]
+      pretrain:
+        kind: train
+        inputs: [crawl-text, licensed-news]
+        outputs: [news-base]
+    ```
+
+    ## Fix
+    Run a synthetic-content classifier where the data enters, so that its
+    records are tagged:
+    ```yaml
+      crawl:
+        kind: ingest
+        source: https://crawl.example.net/seeds.txt
+        classifier: acme-synthetic-text-detector-v2
+        outputs: [crawl-text]
+    ```
+    or put a `gate` with `method: classifier` between the data and the
+    training step, or train without that input.
+    """
+    facts = project.facts
+    value = facts.provenance_flow.value
+    unknown = [node for node in dict.fromkeys(project.nodes.get(ref) for ref in step.inputs)
+               if node is not None and _is_data(facts.kind(node), node) and value[node] == "unknown"]
+    if not unknown:
+        return
+    reasons = ", ".join(_why_unknown(facts, node, step.pipeline) for node in unknown)
+    yield Problem(f"train step '{step.id}' reads data of unknown provenance, which no synthetic-content "
+                  f"classifier tagged: {reasons}",
+                  step.location, pipeline=step.pipeline, node=step.qualified)
+
+
+def _is_data(kind: str, node: str) -> bool:
+    """Datasets, and URIs that are not a model registry's (``models:/...``)."""
+    return kind == "dataset" or (kind == "uri" and not node.startswith("models:"))
+
+
+def _why_unknown(facts: Facts, node: str, pipeline: str) -> str:
+    """``'web' (ingest step 'crawl' has no classifier)``: where the unknown data came from."""
+    trail = facts.provenance_flow.unknown_source(node)
+    source = trail[0] if trail else node
+    step = facts.step(source)
+    artifact = facts.artifact(source)
+    if step is not None:
+        why = f"ingest step '{shown(facts, source, pipeline)}' has no classifier"
+    elif artifact is not None and artifact.provenance == "unknown":
+        why = "declared 'unknown'"
+    elif artifact is not None:
+        why = "no provenance declared"
+    else:
+        why = "known only by its URI"
+    if source != node and step is None:
+        why = f"'{shown(facts, source, pipeline)}': {why}"
+    return f"'{shown(facts, node, pipeline)}' ({why})"

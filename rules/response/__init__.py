@@ -1,0 +1,1 @@
+"""Play 5 (the collapse response drill): a rollback checkpoint and a recent drill for every exposed model."""
