@@ -145,7 +145,7 @@ def crawl(project: Project, scope: Scope, kinds: tuple[str, ...] = ()) -> Iterat
         for node, exposure in facts.exposed_models.items():
             model = facts.declaration(node)
             if model is not None and model.kind == "model":
-                yield ExposedModel(model, exposure)  # type: ignore[arg-type]  # kind "model" is an Artifact
+                yield ExposedModel(model, exposure)
     elif scope == "loop":
         yield from project.facts.loops
     elif scope == "override":

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
+from typing import Any, Literal
 
 from loopscan.findings import Location
 from loopscan.sources.yamlsource import KeyPath, YamlDocument
@@ -61,6 +61,13 @@ class Ref:
         return ":" in self.text
 
 
+ArtifactKind = Literal["dataset", "model"]
+StepKind = Literal["ingest", "transform", "gate", "train", "generate", "evaluate"]
+Provenance = Literal["human", "ai", "mixed", "unknown"]
+Retention = Literal["accumulate", "replace"]
+"""The closed vocabularies of the format (``schemas/pipeline.schema.json`` admits only these)."""
+
+
 @dataclass(frozen=True)
 class Monitoring:
     metrics: tuple[str, ...]
@@ -79,11 +86,11 @@ class Rollback:
 class Artifact(Declared):
     """A dataset or a model."""
 
-    kind: str = "dataset"  # "dataset" | "model"
+    kind: ArtifactKind = "dataset"
     uri: str | None = None
-    provenance: str | None = None
+    provenance: Provenance | None = None
     frozen: bool = False
-    retention: str = "accumulate"
+    retention: Retention = "accumulate"
     synthetic_fraction: float | None = None
     monitoring: Monitoring | None = None
     rollback: Rollback | None = None
@@ -98,7 +105,7 @@ class Mixing:
 
 @dataclass(frozen=True)
 class Step(Declared):
-    kind: str = "transform"
+    kind: StepKind = "transform"
     inputs: tuple[Ref, ...] = ()
     outputs: tuple[Ref, ...] = ()
     owner: str | None = None
@@ -175,7 +182,7 @@ def build_manifest(document: YamlDocument) -> Manifest:
     def refs(path: KeyPath, items: list[Any] | None) -> tuple[Ref, ...]:
         return tuple(_ref(document, (*path, i), item) for i, item in enumerate(items or ()))
 
-    def artifact(kind: str, art_id: str, spec: dict[str, Any]) -> Artifact:
+    def artifact(kind: ArtifactKind, art_id: str, spec: dict[str, Any]) -> Artifact:
         path: KeyPath = ("datasets" if kind == "dataset" else "models", art_id)
         monitoring = spec.get("monitoring")
         rollback = spec.get("rollback")
