@@ -13,8 +13,8 @@ import json
 from collections.abc import Sequence
 
 from loopscan.analysis.facts import Loop
-from loopscan.printable import printable
 from loopscan.render.json import loop_dict
+from loopscan.render.table import table
 
 HEADER = ("GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")
 NO_LOOPS = "No loops: no generate step's output flows back into what feeds it.\n"
@@ -52,34 +52,6 @@ def _safeguard_cell(steps: Sequence[str], bypassed: bool, rule: str) -> list[str
     if not steps:
         return ["none"]
     return [*steps, f"(bypassed: {rule})"] if bypassed else list(steps)
-
-
-def table(rows: list[list[list[str]]]) -> str:
-    """The first row as a header, columns padded to their widest line, rows separated by a blank line.
-
-    Each line of a cell is made :func:`~loopscan.printable.printable`, so a name
-    from a scanned repository stays on its line.
-
-    >>> print(table([[["A"], ["B"]], [["x", "y"], ["long"]], [["z"], ["w"]]]), end="")
-    A  B
-    -  ----
-    x  long
-    y
-    <BLANKLINE>
-    z  w
-    """
-    rows = [[[printable(line) for line in cell] for cell in row] for row in rows]
-    widths = [max(len(line) for row in rows for line in row[column]) for column in range(len(rows[0]))]
-
-    def lines_of(row: list[list[str]]) -> str:
-        lines = []
-        for index in range(max(len(cell) for cell in row)):
-            cells = [cell[index] if index < len(cell) else "" for cell in row]
-            lines.append("  ".join(text.ljust(width) for text, width in zip(cells, widths, strict=True)).rstrip())
-        return "\n".join(lines)
-
-    rule = "  ".join("-" * width for width in widths)
-    return "\n".join([lines_of(rows[0]), rule, "\n\n".join(lines_of(row) for row in rows[1:])]) + "\n"
 
 
 def summary(loops: Sequence[Loop]) -> str:

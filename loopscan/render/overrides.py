@@ -8,9 +8,10 @@ from datetime import date
 from typing import Any
 
 from loopscan.overrides import Review
-from loopscan.printable import printable
+from loopscan.render.table import table
 
 STATUSES = ("expired", "incomplete", "too long", "in force")
+HEADER = ("EXPIRES", "DAYS LEFT", "STATUS", "RULE", "TARGET", "APPROVED BY", "WHERE", "REASON")
 
 
 def review_dict(item: Review) -> dict[str, Any]:
@@ -49,11 +50,10 @@ def render_table(reviews: list[Review], today: date) -> str:
     """One row per override, soonest expiry first, then a summary line."""
     if not reviews:
         return f"No overrides to review on {today.isoformat()}.\n"
-    rows: list[tuple[str, ...]] = [("EXPIRES", "DAYS LEFT", "STATUS", "RULE", "TARGET", "APPROVED BY", "WHERE",
-                                    "REASON")]
+    rows: list[list[list[str]]] = [[[name] for name in HEADER]]
     for item in reviews:
         entry = review_dict(item)
-        rows.append(tuple(printable(cell) for cell in (
+        rows.append([[cell] for cell in (
             entry["expires"] or "-",
             "-" if item.days_left is None else str(item.days_left),
             item.status,
@@ -62,12 +62,9 @@ def render_table(reviews: list[Review], today: date) -> str:
             entry["approved_by"] or "-",
             f"{entry['file']}:{entry['line']}",
             entry["reason"] or "-",
-        )))
-    widths = [max(len(row[i]) for row in rows) for i in range(len(rows[0]))]
-    lines = ["  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip() for row in rows]
+        )])
     counts = summary(reviews)
     noted = ", ".join(f"{counts[status]} {status}" for status in STATUSES if counts[status])
     plural = "s" if counts["overrides"] != 1 else ""
-    lines.append("")
-    lines.append(f"{counts['overrides']} override{plural} on {today.isoformat()}: {noted}.")
-    return "\n".join(lines) + "\n"
+    return (table(rows, header_rule=False, spaced=False)
+            + f"\n{counts['overrides']} override{plural} on {today.isoformat()}: {noted}.\n")
