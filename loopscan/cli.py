@@ -147,20 +147,31 @@ def loops_command(
     output: Annotated[str | None, typer.Option("--output", "-o", help="Write the table to FILE.")] = None,
     config: ConfigOpt = None,
     today: TodayOpt = None,
+    loop_id: Annotated[str | None, typer.Option(
+        "--loop", metavar="ID",
+        help="One loop whole, with the witness of each generate step: its id, or any node on it.")] = None,
 ) -> None:
-    """Table of every loop: its generate step, gates, caps, and whether it is documented."""
+    """Table of every loop: its generate steps, gates, caps, and whether it is documented."""
     from loopscan.linter import analyse
+    from loopscan.render import loops as render_loops
+    from loopscan.wording import and_list, did_you_mean
 
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, _parse_today(today))
-    if output_format is TableFormat.json:
-        from loopscan.render.loops import render_json
-
-        _emit(render_json(project.facts.loops), output)
+    facts = project.facts
+    if loop_id is not None:
+        loop = facts.loop_by_id.get(loop_id) or facts.loop_of(loop_id)
+        if loop is None:
+            ids = [loop.id for loop in facts.loops]
+            known = f"its loops are {and_list(ids)}" if ids else "it has no loops"
+            raise UserError(f"no loop {loop_id!r} in this project{did_you_mean(loop_id, ids)}; {known} "
+                            "('loopscan loops' lists them)")
+        detail = render_loops.render_detail_json if output_format is TableFormat.json else render_loops.render_detail
+        _emit(detail(loop, facts.witnesses(loop)), output)
+    elif output_format is TableFormat.json:
+        _emit(render_loops.render_json(facts.loops), output)
     else:
-        from loopscan.render.loops import render_table
-
-        _emit(render_table(project.facts.loops), output)
+        _emit(render_loops.render_table(facts.loops), output)
     raise typer.Exit(1 if _say_unusable(project, "its loops are not listed") else 0)
 
 

@@ -8,7 +8,17 @@ it a :class:`Finding`. Renderers only ever see findings.
 from __future__ import annotations
 
 import enum
+import shlex
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
+
+T = TypeVar("T")
+
+WITNESS_SHOWN = 20
+"""How many nodes of a finding's witness every output format shows: the first and the last
+half. A longer witness is elided in the middle, with a count; ``loopscan loops --loop ID``
+writes a loop's whole witnesses."""
 
 
 class Severity(enum.IntEnum):
@@ -57,8 +67,10 @@ class Problem:
     """What a rule reports: a message at the YAML node a reviewer must change.
 
     ``node`` is the qualified id (``pipeline:id``) of the graph node the problem
-    is about, ``loop`` the name of the documented loop it concerns, and
-    ``cycle`` the witness path for loop rules.
+    is about, ``loop`` the id of the loop it concerns (``Loop.id``; for a
+    ``loops`` entry that matches none, the entry's name), and ``cycle`` the
+    whole witness path for loop rules (renderers show it bounded:
+    :func:`elided`).
     """
 
     message: str
@@ -116,3 +128,41 @@ class Finding:
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         loc = self.problem.location
         return (loc.file, loc.line, loc.column, self.rule, self.problem.node or "", self.message)
+
+
+@dataclass(frozen=True)
+class Elided:
+    """A witness as the outputs show it: its first and last nodes, and how many lie between."""
+
+    head: tuple[Waypoint, ...]
+    omitted: int
+    tail: tuple[Waypoint, ...]
+
+    @property
+    def length(self) -> int:
+        """The length of the whole witness."""
+        return len(self.head) + self.omitted + len(self.tail)
+
+    def omitted_text(self, loop: str | None) -> str:
+        """What stands for the omitted nodes, and the command that shows them.
+
+        >>> Elided((), 4977, ()).omitted_text("feedback")
+        '4,977 more nodes (loopscan loops --loop feedback shows the whole witness)'
+        """
+        command = f"loopscan loops --loop {shlex.quote(loop)}" if loop else "loopscan loops --format json"
+        return f"{self.omitted:,} more nodes ({command} shows the whole witness)"
+
+
+def elided(cycle: Sequence[Waypoint], limit: int = WITNESS_SHOWN) -> Elided:
+    """The witness bounded to ``limit`` nodes, elided in the middle past it.
+
+    >>> shown = elided([Waypoint(str(n)) for n in range(25)], limit=4)
+    >>> [w.node for w in shown.head], shown.omitted, [w.node for w in shown.tail], shown.length
+    (['0', '1'], 21, ['23', '24'], 25)
+    >>> elided([Waypoint("a")]).omitted
+    0
+    """
+    if len(cycle) <= limit:
+        return Elided(tuple(cycle), 0, ())
+    half = limit // 2
+    return Elided(tuple(cycle[:half]), len(cycle) - limit, tuple(cycle[len(cycle) - (limit - half):]))

@@ -29,19 +29,27 @@ def shown(facts: Facts, node: str, pipeline: str | None) -> str:
     return decl.id if decl is not None and decl.pipeline == pipeline else node
 
 
-def and_list(names: Sequence[str]) -> str:
-    """``'a', 'b' and 'c'``: names quoted, for a sentence that lists them.
+def and_list(names: Sequence[str], total: int | None = None) -> str:
+    """``'a', 'b' and 'c'``: names quoted, for a sentence that lists them; past
+    :data:`NAMED_AT_MOST` (or short of ``total``, when only the first are given), the
+    first ones and how many more, so that a message stays one line.
 
     >>> and_list(["a"]), and_list(["a", "q:b", "c"])
     ("'a'", "'a', 'q:b' and 'c'")
+    >>> and_list([str(n) for n in range(9)]), and_list(["a"], total=3)
+    ("'0', '1', '2', '3' and 5 more", "'a' and 2 more")
     """
-    quoted = [f"'{name}'" for name in names]
+    quoted = [f"'{name}'" for name in names[:NAMED_AT_MOST]]
+    more = (len(names) if total is None else total) - len(quoted)
+    if more > 0:
+        return ", ".join(quoted) + f" and {more} more"
     return quoted[0] if len(quoted) == 1 else ", ".join(quoted[:-1]) + " and " + quoted[-1]
 
 
 def nodes_named(facts: Facts, nodes: Iterable[str], pipeline: str | None) -> str:
     """``'review', 'catalog:etl' and 's3://b/x/'``: nodes as :func:`shown` to ``pipeline``, for a sentence."""
-    return and_list([shown(facts, node, pipeline) for node in nodes])
+    nodes = list(nodes)
+    return and_list([shown(facts, node, pipeline) for node in nodes[:NAMED_AT_MOST]], total=len(nodes))
 
 
 def sequence(names: Sequence[str]) -> str:
@@ -61,6 +69,17 @@ def brief(names: Sequence[str], total: int, noun: str) -> str:
     """
     more = total - len(names)
     return sequence(names) + (f" and {more} more {noun}" if more > 0 else "")
+
+
+def generate_steps(names: Sequence[str]) -> str:
+    """``generate step 'serve'`` or ``generate steps 'a', 'b' and 3 more``: a loop's generate steps, briefly.
+
+    >>> generate_steps(["serve"]), generate_steps([f"g{i}" for i in range(6)])
+    ("generate step 'serve'", "generate steps 'g0', 'g1', 'g2', 'g3' and 2 more")
+    """
+    noun = "generate step" if len(names) == 1 else "generate steps"
+    more = len(names) - NAMED_AT_MOST
+    return f"{noun} {sequence(names[:NAMED_AT_MOST])}" + (f" and {more} more" if more > 0 else "")
 
 
 def number(value: Fraction | float) -> str:

@@ -201,7 +201,7 @@ def test_undocumented_loop_is_reported_at_the_generate_step(run: Run, project: W
     assert where(finding) == ("LS303", "support.yaml", line_of(path, "  serve:"))
     assert finding["node"] == "support:serve"
     assert finding["cycle"] == SUPPORT_CYCLE
-    assert "loop" not in finding
+    assert finding["loop"] == "support:serve"  # an undocumented loop is named by its first generate step
     assert finding["message"].startswith("loop through generate step 'serve' is not documented")
 
 
@@ -507,16 +507,17 @@ loops:
 
 def test_nested_loops_each_generate_step_is_judged_on_its_own_cycles(run: Run, project: Write) -> None:
     # Both generate steps share one component (draft's loop lies inside the
-    # suggest-train loop's), but only suggest has a cycle with no gate.
+    # suggest-train loop's): one loop, named by its first documenting entry.
+    # Only suggest has a cycle with no gate.
     path = project("nested.yaml", NESTED)
     findings = check(run, ".")
     assert [where(f) for f in findings] == [("LS301", "nested.yaml", line_of(path, "  suggest:"))]
     assert findings[0]["cycle"] == ["nested:suggest", "nested:queries", "nested:train", "nested:lm"]
-    assert findings[0]["loop"] == "suggestions"
-    loops = run("loops", ".", "-f", "json").json()["loops"]
-    assert [(loop["generate"], loop["name"], loop["ungated"]) for loop in loops] == [
-        ("nested:draft", "drafting", False), ("nested:suggest", "suggestions", True)]
-    assert loops[0]["nodes"] == loops[1]["nodes"]
+    assert findings[0]["loop"] == "drafting"
+    [loop] = run("loops", ".", "-f", "json").json()["loops"]
+    assert (loop["id"], loop["name"], loop["generates"]) == ("drafting", "drafting", ["nested:draft", "nested:suggest"])
+    assert (loop["ungated_generates"], loop["uncapped_generates"]) == (["nested:suggest"], [])
+    assert [entry["name"] for entry in loop["documented_by"]] == ["drafting", "suggestions"]
 
 
 def test_overlapping_loops_of_two_teams_share_a_train_step(run: Run, project: Write) -> None:
@@ -544,15 +545,14 @@ def test_overlapping_loops_of_two_teams_share_a_train_step(run: Run, project: Wr
           summarise: {kind: generate, inputs: ["models:/lm"], outputs: [snippets]}
         """)
     findings = check(run, ".")
-    assert [(f["rule"], f["node"]) for f in findings] == [
-        ("LS303", "chat:serve"), ("LS301", "search:summarise"), ("LS303", "search:summarise")]
+    # One loop across both teams, undocumented once; the ungated cycle is search's.
+    assert [(f["rule"], f["node"], f["loop"]) for f in findings] == [
+        ("LS303", "chat:serve", "chat:serve"), ("LS301", "search:summarise", "chat:serve")]
     [ungated] = of_rule(findings, "LS301")
     assert ungated["cycle"] == ["search:summarise", "search:snippets", "chat:corpus", "chat:train", "chat:lm"]
-    loops = run("loops", ".", "-f", "json").json()["loops"]
-    assert [(loop["generate"], loop["pipelines"], loop["gates"]) for loop in loops] == [
-        ("chat:serve", ["chat", "search"], ["chat:review"]),
-        ("search:summarise", ["chat", "search"], ["chat:review"]),
-    ]
+    [loop] = run("loops", ".", "-f", "json").json()["loops"]
+    assert (loop["id"], loop["generates"], loop["pipelines"], loop["gates"], loop["ungated_generates"]) == (
+        "chat:serve", ["chat:serve", "search:summarise"], ["chat", "search"], ["chat:review"], ["search:summarise"])
 
 
 def test_exponentially_many_cycles_are_never_enumerated(run: Run, project: Write) -> None:
@@ -571,7 +571,13 @@ def test_exponentially_many_cycles_are_never_enumerated(run: Run, project: Write
     findings = check(run, ".")
     assert [f["rule"] for f in findings] == ["LS301", "LS303"]
     side_path = [node for i in range(diamonds) for node in (f"ladder:d{i}", f"ladder:side{i}")]
-    assert findings[0]["cycle"] == ["ladder:gen", *side_path, f"ladder:d{diamonds}", "ladder:train", "ladder:lm"]
+    whole = ["ladder:gen", *side_path, f"ladder:d{diamonds}", "ladder:train", "ladder:lm"]
+    # The finding shows the witness's first and last ten nodes; `loops --loop` shows it whole.
+    assert findings[0]["cycle"] == whole[:10] + whole[-10:]
+    assert findings[0]["cycle_length"] == len(whole) == 84
+    assert findings[0]["cycle_omitted"] == {"after": 10, "count": 64}
+    [witnesses] = run("loops", ".", "--loop", "ladder:gen", "-f", "json").json()["loop"]["witnesses"]
+    assert witnesses["ungated"] == whole
 
 
 # ---------------------------------------------------------------- loopscan loops
@@ -582,12 +588,13 @@ def test_loops_table_lists_generate_step_steps_pipelines_gates_caps_and_entry(ru
     result = run("loops", ".")
     assert result.code == 0
     lines = result.out.splitlines()
-    assert lines[0].split() == ["GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED"]
-    assert lines[2].split() == ["support:serve", "support:finetune", "support", "support:review",
+    assert lines[0].split() == ["LOOP", "GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED"]
+    assert lines[2].split() == ["feedback", "support:serve", "support:finetune", "support", "support:review",
                                 "support:finetune", "feedback", f"(support.yaml:{line_of(path, '  feedback:')})"]
     assert lines[3].split() == ["support:review"]
     assert lines[4].split() == ["support:serve"]
-    assert lines[-1] == "1 loop: 1 documented, 0 with an ungated cycle, 0 with an uncapped cycle."
+    assert lines[-2:] == ["1 loop: 1 documented, 0 with an ungated cycle, 0 with an uncapped cycle.",
+                          "`loopscan loops --loop ID` lists one loop whole, with the witness of each generate step."]
 
 
 def test_loops_table_says_when_a_cycle_bypasses_the_gates(run: Run, project: Write) -> None:
@@ -596,15 +603,18 @@ def test_loops_table_says_when_a_cycle_bypasses_the_gates(run: Run, project: Wri
     out = run("loops", ".").out
     assert "(bypassed: LS301)" in out
     assert "(bypassed: LS302)" not in out
-    assert out.splitlines()[-1] == "1 loop: 1 documented, 1 with an ungated cycle, 0 with an uncapped cycle."
+    assert out.splitlines()[-2] == "1 loop: 1 documented, 1 with an ungated cycle, 0 with an uncapped cycle."
 
 
 def test_loops_json_fills_the_contract(run: Run, project: Write) -> None:
     path = project("support.yaml", SUPPORT)
     result = run("loops", ".", "--format", "json")
     assert result.json() == {"loops": [{
+        "id": "feedback",
         "name": "feedback",
         "generate": "support:serve",
+        "generates": ["support:serve"],
+        "size": 6,
         "nodes": ["support:finetune", "support:llm", "support:raw", "support:review", "support:reviewed",
                   "support:serve"],
         "gates": ["support:review"],
@@ -614,6 +624,8 @@ def test_loops_json_fills_the_contract(run: Run, project: Write) -> None:
         "pipelines": ["support"],
         "ungated": False,
         "uncapped": False,
+        "ungated_generates": [],
+        "uncapped_generates": [],
         "documented_by": [{"name": "feedback", "pipeline": "support", "file": "support.yaml",
                            "line": line_of(path, "  feedback:")}],
     }]}
@@ -639,9 +651,9 @@ def test_marketplace_loop_across_three_teams(run: Run, monkeypatch: pytest.Monke
     assert (loop["ungated"], loop["uncapped"]) == (True, True)
 
     table = run("loops", marketplace).out.splitlines()
-    assert table[2].split() == ["listing-writer:draft-listings", "catalog-etl:build-corpus", "catalog-etl",
-                                "none", "none", "no"]
-    assert table[-1] == "1 loop: 0 documented, 1 with an ungated cycle, 1 with an uncapped cycle."
+    assert table[2].split() == ["listing-writer:draft-listings", "listing-writer:draft-listings",
+                                "catalog-etl:build-corpus", "catalog-etl", "none", "none", "no"]
+    assert table[-2] == "1 loop: 0 documented, 1 with an ungated cycle, 1 with an uncapped cycle."
 
     writer = EXAMPLES / "marketplace" / "listing-writer.yaml"
     findings = check(run, marketplace)

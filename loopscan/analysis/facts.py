@@ -33,42 +33,67 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True)
 class Loop:
-    """A generate step on a cycle, with its strongly connected component: every node that its
-    output reaches and that reaches it again."""
+    """A strongly connected component of the linked graph that holds a generate step on a cycle.
 
-    generate: str
+    However many generate steps the component holds, it is one loop: every
+    node that their output reaches and that reaches them again. Findings stay
+    per generate step (:attr:`ungated_generates`, :attr:`uncapped_generates`)
+    and name the loop by :attr:`id`.
+    """
+
+    id: str
+    """The name of the ``loops`` entry that documents it, else its first generate step (unique per project)."""
+    generates: tuple[str, ...]
+    """Its generate steps that lie on a cycle, sorted."""
     nodes: tuple[str, ...]
-    """The strongly connected component of the generate step, sorted."""
+    """The strongly connected component, sorted."""
     gates: tuple[str, ...]
     """The steps of the component that the policy accepts as gates."""
     caps: tuple[str, ...]
     """The steps of the component that carry ``mixing.max_synthetic``."""
-    documented_by: tuple[LoopDoc, ...]
-    """The ``loops`` entries that list the generate step in ``through``."""
+    documented_by: tuple[LoopDoc, ...] = ()
+    """The ``loops`` entries that list one of its generate steps in ``through``, in file order."""
     steps: tuple[str, ...] = ()
     """The steps of the component, sorted."""
     pipelines: tuple[str, ...] = ()
     """The pipelines whose nodes the component holds, sorted."""
-    ungated: bool = False
-    """Some cycle through the generate step passes no gate (LS301)."""
-    uncapped: bool = False
-    """Some cycle through the generate step passes no capping step (LS302)."""
+    ungated_generates: tuple[str, ...] = ()
+    """Its generate steps with a cycle that passes no gate (LS301), sorted."""
+    uncapped_generates: tuple[str, ...] = ()
+    """Its generate steps with a cycle that passes no capping step (LS302), sorted."""
+
+    @property
+    def generate(self) -> str:
+        """Its first generate step: where a finding about the loop as a whole (LS303) is reported."""
+        return self.generates[0]
 
     @property
     def name(self) -> str | None:
         """The name of the first ``loops`` entry that documents it."""
         return self.documented_by[0].id if self.documented_by else None
 
+    @property
+    def ungated(self) -> bool:
+        """Some cycle through one of its generate steps passes no gate."""
+        return bool(self.ungated_generates)
+
+    @property
+    def uncapped(self) -> bool:
+        """Some cycle through one of its generate steps passes no capping step."""
+        return bool(self.uncapped_generates)
+
 
 @dataclass(frozen=True)
-class _ComponentSummary:
-    """What every loop of one strongly connected component shares."""
+class GenerateWitnesses:
+    """The whole witnesses of one generate step of a loop, for ``loopscan loops --loop ID``."""
 
-    nodes: tuple[str, ...]
-    steps: tuple[str, ...]
-    pipelines: tuple[str, ...]
-    gates: tuple[str, ...]
-    caps: tuple[str, ...]
+    generate: str
+    shortest: tuple[Waypoint, ...]
+    """Its shortest cycle."""
+    ungated: tuple[Waypoint, ...]
+    """Its shortest cycle that passes no gate (empty when every cycle passes one)."""
+    uncapped: tuple[Waypoint, ...]
+    """Its shortest cycle that passes no capping step (empty when every cycle passes one)."""
 
 
 class Facts:
@@ -164,51 +189,65 @@ class Facts:
 
     @cached_property
     def loops(self) -> list[Loop]:
-        """Every loop, sorted by generate step; documented when a ``loops`` entry lists its generate step.
-
-        Generate steps in one strongly connected component share its summary
-        (nodes, steps, gates, caps), computed once per component.
-        """
+        """Every loop, one per strongly connected component with a generate step on a cycle,
+        sorted by its first generate step."""
         documenting = self._documenting_entries()
-        summaries: dict[frozenset[str], _ComponentSummary] = {}
-        loops = []
+        by_component: dict[frozenset[str], list[str]] = {}
         for node, component in sorted(self.cyclic_generate_steps.items()):
-            summary = summaries.get(component)
-            if summary is None:
-                summary = summaries[component] = self._summarise(component)
+            by_component.setdefault(component, []).append(node)
+        loops = []
+        taken: set[str] = set()
+        ungated, uncapped = self.ungated, self.uncapped
+        for component, generates in by_component.items():  # in order of first generate step
+            nodes = tuple(sorted(component))
+            steps = tuple(node for node in nodes if isinstance(self.dataflow.nodes[node]["decl"], Step))
+            pipelines = {self.dataflow.nodes[node]["pipeline"] for node in nodes} - {None}
+            documented_by = tuple(dict.fromkeys(doc for node in generates for doc in documenting.get(node, ())))
             loops.append(Loop(
-                generate=node,
-                nodes=summary.nodes,
-                gates=summary.gates,
-                caps=summary.caps,
-                documented_by=tuple(documenting.get(node, ())),
-                steps=summary.steps,
-                pipelines=summary.pipelines,
-                ungated=node in self.ungated,
-                uncapped=node in self.uncapped,
+                id=_unique(documented_by[0].id if documented_by else generates[0], generates[0], taken),
+                generates=tuple(generates),
+                nodes=nodes,
+                gates=tuple(node for node in steps if self.is_gate(node)),
+                caps=tuple(node for node in steps if self.is_cap(node)),
+                documented_by=documented_by,
+                steps=steps,
+                pipelines=tuple(sorted(pipelines)),
+                ungated_generates=tuple(node for node in generates if node in ungated),
+                uncapped_generates=tuple(node for node in generates if node in uncapped),
             ))
         return loops
 
     @cached_property
-    def loops_by_node(self) -> dict[str, tuple[Loop, ...]]:
-        """Each node on a loop, with the loops whose component holds it (sorted by generate step)."""
-        by_component: dict[frozenset[str], list[Loop]] = {}
-        for loop in self.loops:
-            by_component.setdefault(self.cyclic_generate_steps[loop.generate], []).append(loop)
-        found: dict[str, tuple[Loop, ...]] = {}
-        for component, loops in by_component.items():
-            shared = tuple(loops)
-            for node in component:
-                found[node] = shared
-        return found
+    def loop_by_node(self) -> dict[str, Loop]:
+        """Each node on a loop, with that loop (components are disjoint: a node lies on at most one)."""
+        return {node: loop for loop in self.loops for node in loop.nodes}
+
+    @cached_property
+    def loop_by_id(self) -> dict[str, Loop]:
+        """Each loop by its :attr:`Loop.id`."""
+        return {loop.id: loop for loop in self.loops}
+
+    def loop_of(self, node: str) -> Loop | None:
+        """The loop that ``node`` lies on, if any."""
+        return self.loop_by_node.get(node)
 
     def loops_on(self, node: str) -> tuple[Loop, ...]:
-        """The loops that ``node`` lies on: those of the strongly connected component holding it."""
-        return self.loops_by_node.get(node, ())
+        """The loop that ``node`` lies on, as a tuple of none or one (for callers that iterate)."""
+        loop = self.loop_by_node.get(node)
+        return (loop,) if loop is not None else ()
 
     def loop_through(self, generate: str) -> Loop | None:
-        """The loop whose generate step is ``generate``, if it lies on one."""
-        return next((loop for loop in self.loops_on(generate) if loop.generate == generate), None)
+        """The loop that holds ``generate`` as one of its generate steps."""
+        return self.loop_by_node.get(generate) if generate in self.cyclic_generate_steps else None
+
+    def witnesses(self, loop: Loop) -> tuple[GenerateWitnesses, ...]:
+        """The whole witnesses of every generate step of ``loop`` (one search per generate step)."""
+        return tuple(GenerateWitnesses(
+            generate=generate,
+            shortest=self.waypoints(self.witness(generate)),
+            ungated=self.waypoints(self.ungated.get(generate, ())),
+            uncapped=self.waypoints(self.uncapped.get(generate, ())),
+        ) for generate in loop.generates)
 
     def witness(self, generate: str) -> list[str]:
         """The shortest cycle through a generate step on a loop, [] when it lies on none."""
@@ -224,18 +263,6 @@ class Facts:
                     if node is not None:
                         documenting.setdefault(node, []).append(doc)
         return documenting
-
-    def _summarise(self, component: frozenset[str]) -> _ComponentSummary:
-        nodes = tuple(sorted(component))
-        steps = tuple(node for node in nodes if isinstance(self.dataflow.nodes[node]["decl"], Step))
-        pipelines = {self.dataflow.nodes[node]["pipeline"] for node in nodes} - {None}
-        return _ComponentSummary(
-            nodes=nodes,
-            steps=steps,
-            pipelines=tuple(sorted(pipelines)),
-            gates=tuple(node for node in steps if self.is_gate(node)),
-            caps=tuple(node for node in steps if self.is_cap(node)),
-        )
 
     @cached_property
     def ungated(self) -> dict[str, list[str]]:
@@ -295,3 +322,15 @@ class Facts:
     def exposed_models(self) -> dict[str, Exposure]:
         """Each model that feeds a generate step or lies on a loop, with why."""
         return exposures(self.dataflow, self.cyclic_generate_steps)
+
+
+def _unique(wanted: str, fallback: str, taken: set[str]) -> str:
+    """``wanted`` if no loop has taken it yet, else ``wanted@fallback``; recorded as taken.
+
+    >>> taken: set[str] = set()
+    >>> _unique("feedback", "a:serve", taken), _unique("feedback", "b:serve", taken)
+    ('feedback', 'feedback@b:serve')
+    """
+    chosen = wanted if wanted not in taken else f"{wanted}@{fallback}"
+    taken.add(chosen)
+    return chosen

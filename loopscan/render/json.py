@@ -13,7 +13,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from loopscan.analysis.facts import Loop
-from loopscan.findings import Finding
+from loopscan.findings import Finding, elided
 from loopscan.linter import Report
 
 
@@ -115,9 +115,13 @@ def _key(key: Any) -> str:
 
 
 def loop_dict(loop: Loop) -> dict[str, Any]:
+    """A loop's record: one per strongly connected component, each node in at most one."""
     return {
+        "id": loop.id,
         "name": loop.name,
         "generate": loop.generate,
+        "generates": list(loop.generates),
+        "size": len(loop.nodes),
         "nodes": list(loop.nodes),
         "gates": list(loop.gates),
         "caps": list(loop.caps),
@@ -126,6 +130,8 @@ def loop_dict(loop: Loop) -> dict[str, Any]:
         "pipelines": list(loop.pipelines),
         "ungated": loop.ungated,
         "uncapped": loop.uncapped,
+        "ungated_generates": list(loop.ungated_generates),
+        "uncapped_generates": list(loop.uncapped_generates),
         "documented_by": [
             {"name": doc.id, "pipeline": doc.pipeline, "file": doc.location.file, "line": doc.location.line}
             for doc in loop.documented_by
@@ -149,7 +155,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     if problem.loop is not None:
         entry["loop"] = problem.loop
     if problem.cycle:
-        entry["cycle"] = [waypoint.node for waypoint in problem.cycle]
+        shown = elided(problem.cycle)
+        entry["cycle"] = [waypoint.node for waypoint in (*shown.head, *shown.tail)]
+        entry["cycle_length"] = shown.length
+        if shown.omitted:
+            entry["cycle_omitted"] = {"after": len(shown.head), "count": shown.omitted}
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,

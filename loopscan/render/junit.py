@@ -15,7 +15,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 from itertools import groupby
 
-from loopscan.findings import Finding
+from loopscan.findings import Finding, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.printable import NOT_IN_XML, printable
 
@@ -69,7 +69,16 @@ def _value(text: str) -> str:
 
 def _details(finding: Finding) -> str:
     text = f"{_value(str(finding.location))}: {finding.rule} [{finding.severity.label}] {_value(finding.message)}"
-    for waypoint in finding.problem.cycle:
-        where = f" ({_value(waypoint.location.file)}:{waypoint.location.line})" if waypoint.location else ""
-        text += f"\n  -> {_value(waypoint.node)}{where}"
+    shown = elided(finding.problem.cycle)
+    for waypoint in shown.head:
+        text += _waypoint_line(waypoint)
+    if shown.omitted:
+        text += f"\n  ... {_value(shown.omitted_text(finding.problem.loop))}"
+        for waypoint in shown.tail:
+            text += _waypoint_line(waypoint)
     return text
+
+
+def _waypoint_line(waypoint: Waypoint) -> str:
+    where = f" ({_value(waypoint.location.file)}:{waypoint.location.line})" if waypoint.location else ""
+    return f"\n  -> {_value(waypoint.node)}{where}"

@@ -3,7 +3,10 @@
 Every rule that ran is described in ``tool.driver.rules`` with its docs as
 help; each finding is a result at its file, line and column. A loop
 finding's witness becomes a ``codeFlows`` thread flow that walks the loop
-across files. Fingerprints come from the rule and the qualified node id, not
+across files, elided in the middle past :data:`loopscan.findings.WITNESS_SHOWN`
+nodes; past :data:`MAX_RESULTS` findings the least severe are left out, and
+a tool notification says how many, so a run stays within what GitHub code
+scanning accepts. Fingerprints come from the rule and the qualified node id, not
 from line numbers, so an alert survives an edit elsewhere in the file.
 Overridden findings are kept, as accepted external suppressions.
 A file's path becomes a relative URI reference, percent-encoded, so a file
@@ -14,21 +17,28 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Sequence
 from typing import Any
 from urllib.parse import quote
 
-from loopscan.findings import Finding, Location, Severity
+from loopscan.findings import Finding, Location, Severity, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.rule import Rule
 
 SARIF_SCHEMA = "https://docs.oasis-open.org/sarif/sarif/v2.1.0/errata01/os/schemas/sarif-schema-2.1.0.json"
 FINGERPRINT_KEY = "loopscanFinding/v1"
+MAX_RESULTS = 25_000
+"""GitHub code scanning rejects a run of more results than this ("SARIF results exceed hard limit",
+docs.github.com/en/code-security/code-scanning/troubleshooting-sarif-uploads/results-exceed-limit);
+it also rejects a result of more than 10,000 thread flow locations, which the bounded witness
+(:data:`loopscan.findings.WITNESS_SHOWN`) keeps far below."""
 _LEVELS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "note"}
 
 
 def render(report: Report) -> str:
     rule_index = {rule.id: index for index, rule in enumerate(report.rules)}
-    run = {
+    findings, left_out = within_result_limit(report.findings)
+    run: dict[str, Any] = {
         "tool": {
             "driver": {
                 "name": "loopscan",
@@ -38,10 +48,33 @@ def render(report: Report) -> str:
             }
         },
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_index) for finding in report.findings],
+        "results": [_result(finding, rule_index) for finding in findings],
     }
+    if left_out:
+        run["invocations"] = [{
+            "executionSuccessful": True,
+            "toolExecutionNotifications": [{"level": "warning", "message": {"text": (
+                f"{left_out:,} less severe findings are left out: GitHub code scanning rejects a run of "
+                f"more than {MAX_RESULTS:,} results; loopscan check --format json lists them all")}}],
+        }]
     document = {"$schema": SARIF_SCHEMA, "version": "2.1.0", "runs": [run]}
     return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def within_result_limit(findings: Sequence[Finding], limit: int = MAX_RESULTS) -> tuple[list[Finding], int]:
+    """The most severe ``limit`` findings, in their report order, and how many are left out.
+
+    >>> from loopscan.findings import Problem
+    >>> made = [Finding(f"LS{n}", "x", severity, Problem("m", Location("f", n)))
+    ...         for n, severity in enumerate([Severity.INFO, Severity.ERROR, Severity.WARNING])]
+    >>> kept, left_out = within_result_limit(made, limit=2)
+    >>> [f.rule for f in kept], left_out
+    (['LS1', 'LS2'], 1)
+    """
+    if len(findings) <= limit:
+        return list(findings), 0
+    ranked = sorted(range(len(findings)), key=lambda index: -findings[index].severity)[:limit]
+    return [findings[index] for index in sorted(ranked)], len(findings) - limit
 
 
 def fingerprint(finding: Finding) -> str:
@@ -73,6 +106,13 @@ def _physical(location: Location) -> dict[str, Any]:
     }
 
 
+def _flow_location(waypoint: Waypoint) -> dict[str, Any]:
+    location: dict[str, Any] = {"message": {"text": waypoint.node}}
+    if waypoint.location is not None:
+        location["physicalLocation"] = _physical(waypoint.location)
+    return {"location": location}
+
+
 def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     problem = finding.problem
     location: dict[str, Any] = {"physicalLocation": _physical(problem.location)}
@@ -88,12 +128,11 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     if finding.rule in rule_index:
         result["ruleIndex"] = rule_index[finding.rule]
     if problem.cycle:
-        steps = []
-        for waypoint in problem.cycle:
-            step: dict[str, Any] = {"message": {"text": waypoint.node}}
-            if waypoint.location is not None:
-                step["physicalLocation"] = _physical(waypoint.location)
-            steps.append({"location": step})
+        shown = elided(problem.cycle)
+        steps = [_flow_location(waypoint) for waypoint in shown.head]
+        if shown.omitted:
+            steps.append({"location": {"message": {"text": shown.omitted_text(problem.loop)}}})
+            steps.extend(_flow_location(waypoint) for waypoint in shown.tail)
         result["codeFlows"] = [{
             "message": {"text": "the loop, from the generate step back to it"},
             "threadFlows": [{"locations": steps}],

@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from loopscan.findings import Finding, Severity, Waypoint
+from loopscan.findings import Finding, Severity, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -56,12 +56,18 @@ def _finding_line(finding: Finding, paint: Callable[[str, str], str]) -> str:
 def _witness_lines(finding: Finding) -> list[str]:
     if not finding.problem.cycle:
         return []
-    lines = ["    cycle:"]
-    for waypoint in finding.problem.cycle:
-        where = f"  ({printable(waypoint.location.file)}:{waypoint.location.line})" if waypoint.location else ""
-        lines.append(f"      -> {printable(waypoint.node)}{where}")
+    shown = elided(finding.problem.cycle)
+    lines = ["    cycle:", *map(_waypoint_line, shown.head)]
+    if shown.omitted:
+        lines.append(f"      ... {printable(shown.omitted_text(finding.problem.loop))}")
+        lines.extend(map(_waypoint_line, shown.tail))
     lines.append(f"      -> {printable(finding.problem.cycle[0].node)}  (back to the start)")
     return lines
+
+
+def _waypoint_line(waypoint: Waypoint) -> str:
+    where = f"  ({printable(waypoint.location.file)}:{waypoint.location.line})" if waypoint.location else ""
+    return f"      -> {printable(waypoint.node)}{where}"
 
 
 def _summary(report: Report) -> str:

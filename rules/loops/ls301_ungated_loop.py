@@ -72,21 +72,22 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
       another method, or none, is no gate.
     """
     facts = project.facts
-    cycle = facts.ungated.get(loop.generate)
-    step = facts.declaration(loop.generate)
-    if cycle is None or step is None:
-        return
-    message = (f"loop through generate step '{step.id}' has a cycle with no quality gate "
-               f"({cycle_route(facts, cycle)})")
-    refused = _unaccepted_gate_notes(facts, cycle, step.pipeline)
-    yield Problem(
-        "; ".join([message, *refused]),
-        step.location,
-        pipeline=step.pipeline,
-        node=loop.generate,
-        loop=loop.name,
-        cycle=facts.waypoints(cycle),
-    )
+    for generate in loop.ungated_generates:
+        cycle = facts.ungated[generate]
+        step = facts.declaration(generate)
+        if step is None:
+            continue
+        message = (f"loop through generate step '{step.id}' has a cycle with no quality gate "
+                   f"({cycle_route(facts, cycle)})")
+        refused = _unaccepted_gate_notes(facts, cycle, step.pipeline)
+        yield Problem(
+            "; ".join([message, *refused]),
+            step.location,
+            pipeline=step.pipeline,
+            node=generate,
+            loop=loop.id,
+            cycle=facts.waypoints(cycle),
+        )
 
 
 def _unaccepted_gate_notes(facts: Facts, cycle: list[str], pipeline: str) -> list[str]:

@@ -66,16 +66,17 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     ```
     """
     facts = project.facts
-    cycle = facts.uncapped.get(loop.generate)
-    step = facts.declaration(loop.generate)
-    if cycle is None or step is None:
-        return
-    yield Problem(
-        f"loop through generate step '{step.id}' has a cycle with no mixing cap "
-        f"({cycle_route(facts, cycle)}); no step on it sets mixing.max_synthetic",
-        step.location,
-        pipeline=step.pipeline,
-        node=loop.generate,
-        loop=loop.name,
-        cycle=facts.waypoints(cycle),
-    )
+    for generate in loop.uncapped_generates:
+        cycle = facts.uncapped[generate]
+        step = facts.declaration(generate)
+        if step is None:
+            continue
+        yield Problem(
+            f"loop through generate step '{step.id}' has a cycle with no mixing cap "
+            f"({cycle_route(facts, cycle)}); no step on it sets mixing.max_synthetic",
+            step.location,
+            pipeline=step.pipeline,
+            node=generate,
+            loop=loop.id,
+            cycle=facts.waypoints(cycle),
+        )

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
-from loopscan.wording import cycle_route
+from loopscan.wording import cycle_route, generate_steps, shown
 
 if TYPE_CHECKING:
     from loopscan.analysis.facts import Loop
@@ -30,10 +30,13 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     (Shumailov et al., "AI models collapse when trained on recursively
     generated data", Nature, 2024).
 
-    A loop counts as documented when a `loops` entry in any manifest lists
-    its generate step in `through` (as a local id, or as `pipeline:step` from
-    another manifest). The finding shows the shortest cycle through the
-    generate step, with the file and line of every node on it.
+    A loop is a strongly connected component of the linked graph, however
+    many generate steps it holds, and it is reported once, at its first
+    generate step. It counts as documented when a `loops` entry in any
+    manifest lists one of its generate steps in `through` (as a local id, or
+    as `pipeline:step` from another manifest). The finding shows the shortest
+    cycle through that generate step, with the file and line of every node
+    on it.
 
     ## Example
     ```yaml
@@ -68,11 +71,14 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     if loop.documented_by or step is None:
         return
     cycle = facts.witness(loop.generate)
+    generates = generate_steps([shown(facts, node, step.pipeline) for node in loop.generates])
+    lists = "lists it" if len(loop.generates) == 1 else "lists any of them"
     yield Problem(
-        f"loop through generate step '{step.id}' is not documented: no `loops` entry lists it in "
+        f"loop through {generates} is not documented: no `loops` entry {lists} in "
         f"`through` ({cycle_route(facts, cycle)})",
         step.location,
         pipeline=step.pipeline,
         node=loop.generate,
+        loop=loop.id,
         cycle=facts.waypoints(cycle),
     )

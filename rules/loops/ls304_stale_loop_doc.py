@@ -9,7 +9,7 @@ from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
 from loopscan.sources.manifest import LoopDoc, Manifest, Ref
-from loopscan.wording import sequence, shown
+from loopscan.wording import NAMED_AT_MOST, generate_steps, sequence, shown
 
 if TYPE_CHECKING:
     from loopscan.analysis.facts import Facts, Loop
@@ -20,11 +20,11 @@ def _check_entry(project: Project, doc: LoopDoc) -> Iterator[Problem]:
     through = _resolved(project, doc.through)
     safeguards = _resolved(project, doc.safeguards)
     if through:
-        loops, problem = _match(facts, doc, through)
+        loop, problem = _match(facts, doc, through)
         if problem is not None:
             yield problem
-        if loops:
-            yield from _off_loop_safeguards(facts, doc, safeguards, loops)
+        if loop is not None:
+            yield from _off_loop_safeguards(facts, doc, safeguards, loop)
     yield from _safeguards_that_protect_nothing(facts, doc, safeguards)
 
 
@@ -38,53 +38,46 @@ def _resolved(project: Project, refs: Sequence[Ref]) -> list[tuple[Ref, str]]:
     return [(ref, node) for node, ref in found.items()]
 
 
-def _match(facts: Facts, doc: LoopDoc, through: list[tuple[Ref, str]]) -> tuple[tuple[Loop, ...], Problem | None]:
-    """The loops the entry describes (empty when it matches none), and what is wrong with it."""
+def _match(facts: Facts, doc: LoopDoc, through: list[tuple[Ref, str]]) -> tuple[Loop | None, Problem | None]:
+    """The loop the entry describes (None when it matches none), and what is wrong with it."""
     nodes = [node for _, node in through]
     anchor = _anchor(facts, nodes)
-    if anchor is None:
+    loop = facts.loop_of(anchor) if anchor is not None else None
+    if loop is None:
         message = (f"loop entry '{doc.id}' matches no loop: none of its steps ({sequence(_texts(through))}) "
                    "lies on a cycle through a generate step")
-        return (), _entry_problem(doc, message)
-    loops = facts.loops_on(anchor)
-    generates = [loop.generate for loop in loops]
-    listed = [node for node in nodes if node in generates]
-    described = " ".join(["generate step" if len(listed or generates) == 1 else "generate steps",
-                          sequence([shown(facts, node, doc.pipeline) for node in listed or generates])])
-    off = [ref.text for ref, node in through if not _same_loop(facts, node, loops)]
+        return None, _entry_problem(doc, message)
+    listed = [node for node in nodes if facts.loop_through(node) is loop]
+    described = generate_steps([shown(facts, node, doc.pipeline) for node in listed or loop.generates])
+    off = [ref.text for ref, node in through if facts.loop_of(node) is not loop]
     if off:
         verb = "is" if len(off) == 1 else "are"
         message = f"loop entry '{doc.id}' matches no loop: {sequence(off)} {verb} not on the loop through {described}"
-        return (), _entry_problem(doc, message)
+        return None, _entry_problem(doc, message)
     if not listed:
-        choice = " or ".join(f"'{shown(facts, node, doc.pipeline)}'" for node in generates)
+        named = [f"'{shown(facts, node, doc.pipeline)}'" for node in loop.generates[:NAMED_AT_MOST]]
+        more = len(loop.generates) - len(named)
+        choice = " or ".join(named) + (f" (or one of {more} more)" if more > 0 else "")
         message = (f"loop entry '{doc.id}' does not list the generate step of its loop: add {choice} to "
                    "`through`")
-        return loops, _entry_problem(doc, message)
-    return loops, None
+        return loop, _entry_problem(doc, message)
+    return loop, None
 
 
 def _anchor(facts: Facts, nodes: list[str]) -> str | None:
     """The step whose loop the entry is taken to describe: its first generate step on a loop, else its
     first step on a loop."""
-    on_loops = [node for node in nodes if facts.loops_on(node)]
-    generates = [node for node in on_loops if any(loop.generate == node for loop in facts.loops_on(node))]
+    generates = [node for node in nodes if facts.loop_through(node) is not None]
+    on_loops = [node for node in nodes if facts.loop_of(node) is not None]
     return next(iter(generates or on_loops), None)
 
 
-def _same_loop(facts: Facts, node: str, loops: tuple[Loop, ...]) -> bool:
-    """Whether ``node`` lies on the loops ``loops`` (one strongly connected component)."""
-    here = facts.loops_on(node)
-    return bool(here) and here[0].generate == loops[0].generate
-
-
 def _off_loop_safeguards(facts: Facts, doc: LoopDoc, safeguards: list[tuple[Ref, str]],
-                         loops: tuple[Loop, ...]) -> Iterator[Problem]:
-    described = sequence([shown(facts, loop.generate, doc.pipeline) for loop in loops])
-    noun = "generate step" if len(loops) == 1 else "generate steps"
+                         loop: Loop) -> Iterator[Problem]:
+    described = generate_steps([shown(facts, node, doc.pipeline) for node in loop.generates])
     for ref, node in safeguards:
-        if not _same_loop(facts, node, loops):
-            yield Problem(f"safeguard '{ref.text}' of loop entry '{doc.id}' is not on the loop through {noun} "
+        if facts.loop_of(node) is not loop:
+            yield Problem(f"safeguard '{ref.text}' of loop entry '{doc.id}' is not on the loop through "
                           f"{described}", ref.location, pipeline=doc.pipeline, node=node, loop=doc.id)
 
 

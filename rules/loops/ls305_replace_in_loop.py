@@ -8,7 +8,7 @@ from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
 from loopscan.sources.manifest import Artifact
-from loopscan.wording import sequence, shown
+from loopscan.wording import generate_steps, shown
 
 
 @rule("LS305", "replace-in-loop", severity="warning", play=3, scope="dataset")
@@ -53,17 +53,15 @@ def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
     ```
     """
     facts = project.facts
-    loops = facts.loops_on(dataset.qualified) if dataset.retention == "replace" else ()
-    if not loops:
+    loop = facts.loop_of(dataset.qualified) if dataset.retention == "replace" else None
+    if loop is None:
         return
-    generates = sequence([shown(facts, loop.generate, dataset.pipeline) for loop in loops])
-    noun = "generate step" if len(loops) == 1 else "generate steps"
-    name = next((loop.name for loop in loops if loop.name is not None), None)
+    generates = generate_steps([shown(facts, node, dataset.pipeline) for node in loop.generates])
     yield Problem(
-        f"dataset '{dataset.id}' is on the loop through {noun} {generates} and each run replaces it "
+        f"dataset '{dataset.id}' is on the loop through {generates} and each run replaces it "
         "(retention: replace); accumulate real and synthetic data instead",
         dataset.at("retention"),
         pipeline=dataset.pipeline,
         node=dataset.qualified,
-        loop=name,
+        loop=loop.id,
     )
