@@ -1,4 +1,4 @@
-"""GitHub Actions workflow commands: one annotation per finding in force.
+"""GitHub Actions workflow commands: one annotation per finding in force, the most severe first.
 
 ``::error file=F,line=L,col=C,title=LS301 ungated-loop::message``. Values are
 escaped as the workflow-command rules require: ``%``, CR and LF everywhere,
@@ -6,6 +6,20 @@ and also ``:`` and ``,`` inside properties, so a hostile id or message can
 never end an annotation early or start a new command. The message, shown to
 people, also has its control characters (terminal escapes among them) written
 out by :func:`loopscan.printable.printable`.
+
+GitHub shows only the first few annotations of a step and drops the rest
+without a word. Its REST documentation says "GitHub Actions are limited to 10
+warning annotations and 10 error annotations per step" (Checks API, the
+``annotations`` of a check run's ``output``:
+https://docs.github.com/en/rest/checks/runs#create-a-check-run), and the runner
+keeps at most 10 issues of each type, notices too (``_maxCountPerIssueType =
+10`` in actions/runner's ``src/Runner.Worker/ExecutionContext.cs``); every
+command is still written to the step's log. The commands are therefore
+written errors first, then warnings, then notices (``info`` findings), each
+severity in the report's order (file, line, rule), so the annotations GitHub
+keeps are the most severe ones. The command syntax is the one of "Workflow
+commands for GitHub Actions"
+(https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands).
 """
 
 from __future__ import annotations
@@ -36,10 +50,10 @@ def escape_property(text: str) -> str:
 
 
 def render(report: Report) -> str:
+    """One workflow command per finding in force, errors first, then warnings, then notices."""
     lines = []
-    for finding in report.findings:
-        if finding.suppressed is not None:
-            continue
+    # sorted() is stable: within a severity, the report's order (file, line, rule) is kept.
+    for finding in sorted((f for f in report.findings if f.suppressed is None), key=lambda f: -f.severity):
         location = finding.location
         properties = ",".join([
             f"file={escape_property(location.file)}",
