@@ -20,6 +20,13 @@ severity in the report's order (file, line, rule), so the annotations GitHub
 keeps are the most severe ones. The command syntax is the one of "Workflow
 commands for GitHub Actions"
 (https://docs.github.com/en/actions/reference/workflows-and-actions/workflow-commands).
+
+When ``GITHUB_STEP_SUMMARY`` names a file, ``loopscan check --format github``
+also appends the whole report as Markdown (:mod:`loopscan.render.markdown`)
+to it and adds one notice that names the summary (:func:`summary_notice`).
+That notice comes after the errors and warnings and before the notices of
+``info`` findings: GitHub keeps only the first 10 notices of a step, and this
+one says where the rest are.
 """
 
 from __future__ import annotations
@@ -27,6 +34,10 @@ from __future__ import annotations
 from loopscan.findings import Severity
 from loopscan.linter import Report
 from loopscan.printable import printable
+from loopscan.render.markdown import Summary, by_severity
+
+ANNOTATIONS_PER_SEVERITY = 10
+"""Annotations of each severity (error, warning, notice) GitHub keeps from one step."""
 
 _COMMANDS = {Severity.ERROR: "error", Severity.WARNING: "warning", Severity.INFO: "notice"}
 
@@ -49,11 +60,17 @@ def escape_property(text: str) -> str:
     return escape_data(text).replace(":", "%3A").replace(",", "%2C")
 
 
-def render(report: Report) -> str:
-    """One workflow command per finding in force, errors first, then warnings, then notices."""
+def render(report: Report, notice: str | None = None) -> str:
+    """One workflow command per finding in force, errors first; ``notice`` (a whole command) before the notices.
+
+    >>> render(Report("0", [], 0, 0, [], [], []), notice="::notice::n")
+    '::notice::n\\n'
+    """
     lines = []
-    # sorted() is stable: within a severity, the report's order (file, line, rule) is kept.
-    for finding in sorted((f for f in report.findings if f.suppressed is None), key=lambda f: -f.severity):
+    for finding in by_severity(report.findings):
+        if notice is not None and finding.severity < Severity.WARNING:
+            lines.append(notice)
+            notice = None
         location = finding.location
         properties = ",".join([
             f"file={escape_property(location.file)}",
@@ -62,4 +79,27 @@ def render(report: Report) -> str:
             f"title={escape_property(f'{finding.rule} {finding.name}')}",
         ])
         lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(finding.message))}")
+    if notice is not None:
+        lines.append(notice)
     return "".join(line + "\n" for line in lines)
+
+
+def summary_notice(summary: Summary) -> str:
+    """The notice that names the job summary: how many findings it lists, and why it is worth opening.
+
+    >>> summary_notice(Summary("", 25, 25))[:65]
+    '::notice title=loopscan::all 25 findings are in the job summary ('
+    >>> summary_notice(Summary("", 4000, 25000))[:89]
+    '::notice title=loopscan::the job summary lists the 4,000 most severe of 25,000 findings ('
+    """
+    cap = ANNOTATIONS_PER_SEVERITY
+    shown = f"GitHub shows at most {cap} error, {cap} warning and {cap} notice annotations per step"
+    if summary.total == 0:
+        message = "no findings; the report is in the job summary"
+    elif summary.left_out == 0:
+        message = (f"all {summary.total:,} finding{'s are' if summary.total != 1 else ' is'} in the job summary "
+                   f"({shown})")
+    else:
+        message = (f"the job summary lists the {summary.listed:,} most severe of {summary.total:,} findings "
+                   "(GitHub takes at most 1 MiB of summary per step); this step's log has every finding")
+    return f"::notice title=loopscan::{escape_data(message)}"
