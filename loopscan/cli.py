@@ -56,6 +56,7 @@ class OutputFormat(str, Enum):
     sarif = "sarif"
     github = "github"
     junit = "junit"
+    markdown = "markdown"
 
 
 class TableFormat(str, Enum):
@@ -133,6 +134,22 @@ def check_command(
 
     style = Style(color=output is None and _use_color(no_color), quiet=quiet)
     text = findings_renderer(output_format.value, style)(report)
+    summary_file = os.environ.get("GITHUB_STEP_SUMMARY") if output_format is OutputFormat.github else None
+    if summary_file:  # GitHub shows 10 annotations of each severity: the job summary lists every finding
+        from loopscan.output import OutputError, append_output, existing_size
+        from loopscan.render.github import render as render_github
+        from loopscan.render.github import summary_notice
+        from loopscan.render.markdown import SUMMARY_LIMIT, summarize
+
+        held = existing_size(summary_file)
+        gap = "\n" if held else ""  # ends what the step wrote before, so that the heading starts a block
+        summary = summarize(report, SUMMARY_LIMIT - held - len(gap))
+        try:
+            append_output(summary_file, gap + summary.text)
+        except OutputError as err:  # annotations still printed; exit code still the findings' (README: In CI)
+            _note(f"loopscan: error: GITHUB_STEP_SUMMARY: {err}; the job summary is not written")
+        else:
+            text = render_github(report, notice=summary_notice(summary))
     _emit(text, output)
 
     threshold = Severity.parse(fail_on.value)

@@ -82,6 +82,34 @@ def write_output(path: str | Path, data: str | bytes) -> None:
         raise _error(path, err) from None
 
 
+def existing_size(path: str | Path) -> int:
+    """Bytes already in the regular file ``path``; 0 when it does not exist yet, cannot be read or is no file."""
+    try:
+        info = os.stat(path)
+    except (OSError, ValueError):  # ValueError: a NUL in the path; append_output says why it cannot write there
+        return 0
+    return info.st_size if stat.S_ISREG(info.st_mode) else 0
+
+
+def append_output(path: str | Path, data: str) -> None:
+    """Append ``data`` (UTF-8) to ``path``, creating it when it does not exist; what it holds is kept.
+
+    This is how a GitHub step summary (``$GITHUB_STEP_SUMMARY``) is written:
+    other tools of the same step may have written to it before. Raises
+    :class:`OutputError` with a one-line reason when it cannot.
+    """
+    flags = os.O_WRONLY | os.O_APPEND | os.O_CREAT | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+    try:
+        descriptor = os.open(path, flags, _NEW_FILE_MODE)
+        try:
+            write_all(descriptor, data)
+        finally:
+            os.close(descriptor)
+    except (OSError, ValueError) as err:
+        reason = err.strerror if isinstance(err, OSError) and err.strerror else str(err)
+        raise OutputError(f"cannot append to '{path}': {reason}") from None
+
+
 def chunks(data: str | bytes) -> Iterator[bytes]:
     """``data`` as UTF-8 bytes, at most :data:`CHUNK` characters (or bytes) at a time.
 

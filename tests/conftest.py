@@ -46,6 +46,12 @@ class Result:
         return [(f["rule"], f["file"], f["line"]) for f in self.json()["findings"]]
 
 
+@pytest.fixture(autouse=True)
+def _outside_github_actions(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Run every test as outside GitHub Actions: a runner's GITHUB_STEP_SUMMARY would get the tests' reports."""
+    monkeypatch.delenv("GITHUB_STEP_SUMMARY", raising=False)
+
+
 @pytest.fixture
 def run(capsys: pytest.CaptureFixture[str]) -> Callable[..., Result]:
     """``run("check", "x.yaml", "-f", "json")``: the CLI's exit code and output."""

@@ -24,7 +24,7 @@ from tests.conftest import ECHO_LOOP, EXAMPLES, TODAY, Run
 
 COMMANDS: list[list[str]] = [
     *(["check", ".", "-f", output_format, "--today", TODAY, "--rules-dir", "rules"]
-      for output_format in ("text", "json", "sarif", "junit", "github")),
+      for output_format in ("text", "json", "sarif", "junit", "github", "markdown")),
     ["check", ".", "-f", "text", "--today", TODAY, "--fail-on", "info", "--select", "LS3", "--select", "LS1"],
     ["loops", "."], ["loops", ".", "-f", "json"],
     ["overrides", ".", "--today", TODAY], ["overrides", ".", "-f", "json", "--today", TODAY],

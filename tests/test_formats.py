@@ -85,15 +85,15 @@ def test_github_annotations_golden(project: Callable[[str, str], Path], run: Cal
     project("echo.yaml", ECHO_LOOP)
     result = run("check", ".", "-f", "github", "--today", TODAY, "--select", "LS30", "--select", "LS502")
     assert result.code == 1
-    assert result.out == (
-        "::warning file=echo.yaml,line=9,col=3,title=LS502 stale-drill::model 'parrot' has no response drill on"
-        " record (rollback.last_drill); the policy asks for one every 92 days\n"
+    assert result.out == (  # errors first: GitHub keeps only the first 10 annotations of each severity
         "::error file=echo.yaml,line=12,col=3,title=LS301 ungated-loop::loop through generate step 'speak' has a"
         " cycle with no quality gate (via 'learn')\n"
         "::error file=echo.yaml,line=12,col=3,title=LS302 uncapped-loop::loop through generate step 'speak' has a"
         " cycle with no mixing cap (via 'learn'); no step on it sets mixing.max_synthetic\n"
         "::error file=echo.yaml,line=12,col=3,title=LS303 undocumented-loop::loop through generate step 'speak' is"
         " not documented: no `loops` entry lists it in `through` (via 'learn')\n"
+        "::warning file=echo.yaml,line=9,col=3,title=LS502 stale-drill::model 'parrot' has no response drill on"
+        " record (rollback.last_drill); the policy asks for one every 92 days\n"
     )
 
 

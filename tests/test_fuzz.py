@@ -58,7 +58,7 @@ from loopscan.linter import report as make_report
 from loopscan.overrides import review
 from loopscan.project import Project
 from loopscan.registry import all_rules
-from loopscan.render import dot, github, junit, mermaid, sarif
+from loopscan.render import dot, github, junit, markdown, mermaid, sarif
 from loopscan.render import json as json_format
 from loopscan.render import loops as loops_format
 from loopscan.render import overrides as overrides_format
@@ -94,6 +94,7 @@ UNPRINTABLE = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u061c\u200e\u200f\u2028\u
 FINDING_LINE = re.compile(r"^\S.*?:\d+:\d+: [A-Z]+\d+ \[(error|warning|info)\] ")
 TEXT_LINE = re.compile(r"^(    cycle:( as above)?|      -> .*|(Found|No findings) .*\.|)$")
 GITHUB_LINE = re.compile(r"^::(error|warning|notice) file=[^,:\r\n]*,line=\d+,col=\d+,title=[^,:\r\n]*::[^\r\n]*$")
+MARKDOWN_CELL_SEPARATOR = re.compile(r"(?<!\\)\|")
 
 
 def scan(folder: Path) -> tuple[Report, Project]:
@@ -121,6 +122,15 @@ def check_github(report: Report, project: Project) -> None:
     annotations = github.render(report).splitlines()
     assert len(annotations) == in_force(report)
     assert all(GITHUB_LINE.match(line) for line in annotations), annotations
+
+
+def check_markdown(report: Report, project: Project) -> None:
+    """One table row of exactly four cells per finding in force, and no HTML (no case comes near 1 MiB)."""
+    text = markdown.render(report)
+    rows = [line for line in text.splitlines()[6:] if line.startswith("|")]
+    assert len(rows) == in_force(report)
+    assert all(len(MARKDOWN_CELL_SEPARATOR.split(row)) == 6 for row in rows), rows
+    assert "<" not in text and UNPRINTABLE.search(text) is None
 
 
 def check_json(report: Report, project: Project) -> None:
@@ -160,14 +170,15 @@ ROTATING = (check_json, check_sarif, check_junit, check_loops, check_overrides, 
 
 
 def check_outputs(scanned: tuple[Report, Project], rotation: int | None = None) -> None:
-    """Text and GitHub annotations always; the other outputs all, or the one ``rotation`` picks.
+    """Text, GitHub annotations and Markdown always; the other outputs all, or the one ``rotation`` picks.
 
-    Text and GitHub are where an escaping slip turns into an injection; the others are rotated over
-    the cases, so that each still sees a sixth of thousands of inputs.
+    Text, GitHub and Markdown are where an escaping slip turns into an injection; the others are rotated
+    over the cases, so that each still sees a sixth of thousands of inputs.
     """
     report, project = scanned
     check_text(report, project)
     check_github(report, project)
+    check_markdown(report, project)
     for check in ROTATING if rotation is None else [ROTATING[rotation % len(ROTATING)]]:
         check(report, project)
 
@@ -437,7 +448,7 @@ def test_every_command_ends_with_0_or_1_and_clear_lines_on_mutated_examples(
 ) -> None:
     monkeypatch.chdir(workspace)
     rng = random.Random("mutants for the command line")
-    formats = ["text", "json", "sarif", "junit", "github"]
+    formats = ["text", "json", "sarif", "junit", "github", "markdown"]
     for case in range(CLI_MUTANTS):
         example = EXAMPLE_FILES[case % len(EXAMPLE_FILES)]
         mutant = mutate(example.read_bytes(), random_operations(rng))
@@ -446,7 +457,7 @@ def test_every_command_ends_with_0_or_1_and_clear_lines_on_mutated_examples(
         for name, content in {**siblings(example), example.name: mutant}.items():
             (workspace / name).write_bytes(content)
         for command in CLI_COMMANDS:
-            args = [part.format(format=formats[case % 5], table=("text", "json")[case % 2],
+            args = [part.format(format=formats[case % len(formats)], table=("text", "json")[case % 2],
                                 diagram=("dot", "mermaid")[case % 2]) for part in command]
             code, out, err = cli(*args)
             assert_clean_end(code, out, err)

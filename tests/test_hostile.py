@@ -450,7 +450,7 @@ def test_a_lone_surrogate_escape_is_an_ls001_finding_with_either_parser(
     monkeypatch.setattr(yamlsource, "_Loader", yaml.SafeLoader if loader == "pure-python" else yaml.CSafeLoader)
     Path("surrogate.yaml").write_text('loopscan: 1\npipeline: s\ndescription: "half \\ud800 a pair"\n')
     Path("key.yaml").write_text('loopscan: 1\npipeline: k\nsteps:\n  "\\udfff": {kind: gate}\n')
-    for output_format in ("text", "json", "sarif", "junit", "github"):
+    for output_format in ("text", "json", "sarif", "junit", "github", "markdown"):
         result: Result = run("check", ".", "-f", output_format, "--select", "LS00")
         assert result.code == 1, result.err
         assert result.err == ""

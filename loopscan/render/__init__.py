@@ -5,7 +5,7 @@ by a loader that imports its module only when that format is asked for (a
 pre-commit run that prints text never imports the SARIF or JUnit code).
 
 >>> sorted(FINDINGS_RENDERERS)
-['github', 'json', 'junit', 'sarif', 'text']
+['github', 'json', 'junit', 'markdown', 'sarif', 'text']
 >>> findings_renderer("json").__module__
 'loopscan.render.json'
 """
@@ -65,12 +65,19 @@ def _junit(style: Style) -> FindingsRenderer:
     return render
 
 
+def _markdown(style: Style) -> FindingsRenderer:
+    from loopscan.render.markdown import render
+
+    return render
+
+
 FINDINGS_RENDERERS: dict[str, Callable[[Style], FindingsRenderer]] = {
     "text": _text,
     "json": _json,
     "sarif": _sarif,
     "github": _github,
     "junit": _junit,
+    "markdown": _markdown,
 }
 """Each findings format by name, with the loader of its renderer; ``--format`` offers exactly these."""
 
