@@ -354,7 +354,7 @@ def test_output_onto_stdout_appended_by_the_shell_keeps_what_was_there(
 # Signals while a large report is written ------------------------------------------------------
 
 LARGE_LOOP_STEPS = 200
-"""Generate/train pairs on the one loop of the large project: its JSON report is about 100 MB."""
+"""Generate/train pairs on the one loop of the large project: the JSON of its loop, whole, is about 50 MB."""
 LARGE_NAME_PAD = "x" * 100
 """Long ids make the report large with few nodes (ids may hold up to 128 characters)."""
 INTERRUPT_ATTEMPTS = 3
@@ -364,7 +364,8 @@ INTERRUPT_ATTEMPTS = 3
 def long_loop_manifest(steps: int, pad: str) -> str:
     """One pipeline with one loop through ``steps`` generate and ``steps`` train steps, none gated or capped.
 
-    Each step's findings name the whole loop, so the report grows with the square of ``steps``.
+    Each generate step's whole witness runs round the loop, so ``loops --loop`` (every witness of the
+    loop, whole) grows with the square of ``steps``; ``check`` writes a few findings per step.
     """
     lines = ["loopscan: 1", "pipeline: long", "owner: ana", "datasets:"]
     for i in range(steps):
@@ -382,7 +383,7 @@ def long_loop_manifest(steps: int, pad: str) -> str:
 
 @pytest.fixture(scope="module")
 def large_project(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A folder holding one manifest whose JSON report is about 100 MB (written once for the module)."""
+    """A folder holding one manifest whose loop, whole, is about 50 MB of JSON (written once for the module)."""
     folder = tmp_path_factory.mktemp("large")
     (folder / "long.yaml").write_text(long_loop_manifest(LARGE_LOOP_STEPS, LARGE_NAME_PAD), encoding="utf-8")
     return folder
@@ -418,7 +419,7 @@ def wait_for_temporary(process: subprocess.Popen[str], folder: Path) -> bool:
 
 
 def interrupt_while_writing(project: Path, work: Path, signum: int) -> Ended:
-    """Run ``check -f json -o out/report.json`` over ``project`` and send ``signum`` mid-write.
+    """Run ``loops --loop ID -f json -o out/report.json`` over ``project`` and send ``signum`` mid-write.
 
     Tried again (up to :data:`INTERRUPT_ATTEMPTS` times) when the run finished
     before the signal could catch it writing, so the test never passes without
@@ -429,8 +430,9 @@ def interrupt_while_writing(project: Path, work: Path, signum: int) -> Ended:
         out.mkdir(parents=True)
         report = out / "report.json"
         report.write_text(OLD_REPORT, encoding="utf-8")
-        process = subprocess.Popen(loopscan_command("check", str(project), "-f", "json", "-o", str(report)),
-                                   cwd=out.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        command = loopscan_command("loops", str(project), "--loop", f"long:g0{LARGE_NAME_PAD}", "-f", "json",
+                                   "-o", str(report))
+        process = subprocess.Popen(command, cwd=out.parent, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         try:
             caught = wait_for_temporary(process, out)
             if caught:
@@ -440,7 +442,7 @@ def interrupt_while_writing(project: Path, work: Path, signum: int) -> Ended:
             if process.poll() is None:
                 process.kill()
                 process.wait()
-        if caught and process.returncode != 1:  # 1: the write and rename finished before the signal came
+        if caught and process.returncode not in (0, 1):  # the write and rename finished before the signal came
             return Ended(process.returncode, stdout, stderr, names_in(out), report.read_text(encoding="utf-8"))
     raise AssertionError(f"no write was caught in {INTERRUPT_ATTEMPTS} runs: the report was written too fast")
 
@@ -486,7 +488,7 @@ def test_a_signal_as_the_temporary_file_is_created_leaves_no_temporary_file(
 
 def test_a_reader_that_goes_away_ends_the_run_quietly_with_141(tmp_path: Path) -> None:
     """``loopscan check -f json | head -c 100``: the shell's convention for a closed pipe, not the findings' 1."""
-    (tmp_path / "long.yaml").write_text(long_loop_manifest(20, ""), encoding="utf-8")  # a 200 KB report
+    (tmp_path / "long.yaml").write_text(long_loop_manifest(400, ""), encoding="utf-8")  # a 600 KB report
     process = subprocess.Popen(loopscan_command("check", "long.yaml", "-f", "json", "-o", "/dev/stdout"),
                                cwd=tmp_path, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     assert process.stdout is not None and process.stderr is not None

@@ -146,6 +146,17 @@ def test_dumps_writes_what_json_dumps_writes(value: Any) -> None:
     assert dumps(value) == json.dumps(value, indent=2, ensure_ascii=False)
 
 
+@settings(max_examples=300, deadline=None)
+@given(json_values, st.integers(0, 3))
+def test_dumps_one_line_from_a_depth_reads_back_the_same_and_puts_each_deep_value_on_one_line(
+        value: Any, depth: int) -> None:
+    text = dumps(value, one_line_from=depth)
+    assert json.loads(text) == json.loads(json.dumps(value))
+    assert len(text.splitlines()) <= len(dumps(value).splitlines())
+    if depth == 0:
+        assert text == json.dumps(value, ensure_ascii=False)
+
+
 def test_dumps_encodes_a_repeated_list_once_and_the_same_way() -> None:
     shared = [f"p:{n}" for n in range(50)]
     document = {"loops": [{"nodes": shared}, {"nodes": list(shared)}], "other": [shared, (1, "a")]}

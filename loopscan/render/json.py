@@ -9,6 +9,7 @@ loops list thousands of nodes each.
 
 from __future__ import annotations
 
+import json
 from json.encoder import encode_basestring
 from typing import Any
 
@@ -31,15 +32,29 @@ def render(report: Report) -> str:
             **counts,
         },
     }
-    return dumps(document) + "\n"
+    return dumps(document, one_line_from=RECORD_DEPTH) + "\n"
 
 
-def dumps(value: Any, indent: int = 2) -> str:
+RECORD_DEPTH = 2
+"""The depth of a finding or loop record in the document; each is written on one line, so the output
+stays proportionate to what it says (no line per node of a witness) and ``grep LS301`` finds a finding."""
+
+
+def dumps(value: Any, indent: int = 2, one_line_from: int | None = None) -> str:
     """``json.dumps(value, indent=indent, ensure_ascii=False)``, byte for byte, and several times faster.
 
     A list of strings is joined in one go by the C string encoder, and one that
-    recurs at the same depth (the nodes of a component shared by its loops) is
-    encoded once per call.
+    recurs at the same depth is encoded once per call. With ``one_line_from``,
+    each value at that depth or deeper is written on one line, as
+    ``json.dumps(value, ensure_ascii=False)`` writes it.
+
+    >>> print(dumps({"findings": [{"rule": "LS301", "cycle": ["a", "b"]}], "n": 1}, one_line_from=2))
+    {
+      "findings": [
+        {"rule": "LS301", "cycle": ["a", "b"]}
+      ],
+      "n": 1
+    }
 
     >>> print(dumps({"a": [1, 2.5, None], "b": {}, "c": ["x", "y"], "d": [], "e": True}))
     {
@@ -60,6 +75,8 @@ def dumps(value: Any, indent: int = 2) -> str:
     strings_seen: dict[tuple[int, tuple[str, ...]], str] = {}
 
     def encode(item: Any, level: int) -> str:
+        if one_line_from is not None and level >= one_line_from:
+            return _one_line(item)
         if isinstance(item, str):
             return encode_basestring(item)
         if isinstance(item, dict):
@@ -84,6 +101,9 @@ def dumps(value: Any, indent: int = 2) -> str:
         return _scalar(item)
 
     return encode(value, 0)
+
+
+_one_line = json.JSONEncoder(ensure_ascii=False, allow_nan=True).encode
 
 
 def _scalar(value: Any) -> str:

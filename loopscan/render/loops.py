@@ -12,13 +12,12 @@ everything about one loop, with the whole witness of each generate step.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 
 from loopscan.analysis.facts import GenerateWitnesses, Loop
 from loopscan.findings import Waypoint
 from loopscan.printable import printable
-from loopscan.render.json import loop_dict
+from loopscan.render.json import RECORD_DEPTH, dumps, loop_dict
 from loopscan.render.table import table
 
 HEADER = ("LOOP", "GENERATE", "STEPS", "PIPELINES", "GATES", "CAPS", "DOCUMENTED")
@@ -29,8 +28,7 @@ CELL_LINES = 6
 
 def render_json(loops: Sequence[Loop]) -> str:
     """The ``loops`` array of the JSON contract, each loop with its steps, pipelines and documenting entries."""
-    return json.dumps({"loops": [loop_dict(loop) for loop in loops]}, indent=2,
-                      ensure_ascii=False) + "\n"
+    return dumps({"loops": [loop_dict(loop) for loop in loops]}, one_line_from=RECORD_DEPTH) + "\n"
 
 
 def render_table(loops: Sequence[Loop]) -> str:
@@ -105,7 +103,7 @@ def render_detail_json(loop: Loop, witnesses: Sequence[GenerateWitnesses]) -> st
         "ungated": _nodes(found.ungated) or None,
         "uncapped": _nodes(found.uncapped) or None,
     } for found in witnesses]
-    return json.dumps({"loop": record}, indent=2, ensure_ascii=False) + "\n"
+    return dumps({"loop": record}, one_line_from=RECORD_DEPTH) + "\n"
 
 
 def render_detail(loop: Loop, witnesses: Sequence[GenerateWitnesses]) -> str:
