@@ -17,6 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -212,42 +213,123 @@ def graph_command(
     pipeline: Annotated[str | None, typer.Option(
         "--pipeline", metavar="NAME", help="Draw one pipeline and its direct neighbours in other pipelines.")] = None,
     loops_only: Annotated[bool, typer.Option("--loops-only", help="Draw only the nodes on loops.")] = False,
+    overview: Annotated[bool, typer.Option(
+        "--overview", help="Draw one node per pipeline, with the data flows and loops between them.")] = False,
+    full: Annotated[bool, typer.Option(
+        "--full", help="Draw every node, even past the size where the overview is drawn instead.")] = False,
     timeout: Annotated[float, typer.Option(
-        "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take (svg, png).")] = 120.0,
+        "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take (svg, png).")] = 60.0,
     config: ConfigOpt = None,
 ) -> None:
-    """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red."""
-    from loopscan.analysis.diagram import UnknownPipeline, build_diagram
+    """Draw the linked pipelines for a design doc: a cluster per pipeline, every loop bold and red.
+
+    A diagram of more than 500 nodes or 1,000 edges, or one past Mermaid's
+    default limits (-f mermaid), is drawn as the overview by pipeline, and
+    stderr says so; --full draws every node anyway.
+    """
+    from loopscan.analysis.diagram import UnknownPipeline
     from loopscan.linter import analyse
 
     if markdown and output_format is not GraphFormat.mermaid:
         raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
+    if overview and full:
+        raise UserError("--overview and --full ask for different diagrams: use one of them")
     if output_format is GraphFormat.png and output is None and sys.stdout.isatty():
         raise UserError("a PNG is binary: write it to a file with -o FILE")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, date.today())
+    view = GraphView(pipeline, loops_only, "overview" if overview else "full" if full else None)
     try:
-        diagram = build_diagram(project, pipeline=pipeline, loops_only=loops_only)
+        drawing, notes = _draw_graph(project, output_format, markdown, view, timeout)
     except UnknownPipeline as err:
         raise UserError(str(err)) from None
-    drawing: str | bytes
+    _emit(drawing, output)
+    for note in notes:  # only once it is written: a refusal is the one line on stderr
+        _note(note)
+    raise typer.Exit(1 if _say_unusable(project, "it is not drawn") else 0)
+
+
+@dataclass(frozen=True)
+class GraphView:
+    """What ``loopscan graph`` was asked to draw: a selection, and the view if one was named."""
+
+    pipeline: str | None
+    loops_only: bool
+    chosen: str | None
+    """``overview`` or ``full`` as asked for; None to pick by size."""
+
+    def smaller(self) -> str:
+        """The options that draw less than this view, for a message."""
+        options = [option for option, used in (("--pipeline NAME", self.pipeline is not None),
+                                                ("--loops-only", self.loops_only)) if not used]
+        return " or ".join(options)
+
+
+def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, view: GraphView,
+                timeout: float) -> tuple[str | bytes, list[str]]:
+    """The diagram in its format, and the lines for stderr that say which view was drawn and why.
+
+    The view is the one asked for, or else the full diagram when it is :func:`readable` (and, for
+    Mermaid, within Mermaid's limits), or else the overview. Raises :class:`UserError` when
+    Graphviz cannot draw it, or when even the overview is past Mermaid's limits.
+    """
+    from loopscan.analysis.diagram import (
+        FULL_AT_MOST_EDGES,
+        FULL_AT_MOST_NODES,
+        build_diagram,
+        build_overview,
+        diagram_size,
+        readable,
+    )
+
+    chosen = view.chosen
+    notes = []
+    if chosen is None:
+        nodes, edges = diagram_size(project, view.pipeline, view.loops_only)
+        chosen = "full" if readable(nodes, edges) else "overview"
+        if chosen == "overview":
+            notes.append(f"loopscan: the full diagram would have {nodes:,} nodes and {edges:,} edges, more than "
+                         f"{FULL_AT_MOST_NODES:,} or {FULL_AT_MOST_EDGES:,}: drawing the overview by pipeline "
+                         "instead (--full draws every node)")
+    build = build_overview if chosen == "overview" else build_diagram
+    diagram = build(project, pipeline=view.pipeline, loops_only=view.loops_only)
+
     if output_format is GraphFormat.mermaid:
+        from loopscan.render.mermaid import markdown_block, over_limits
         from loopscan.render.mermaid import render as render_mermaid
 
-        drawing = render_mermaid(diagram, markdown=markdown)
-    elif output_format is GraphFormat.dot:
+        source = render_mermaid(diagram)
+        too_large = over_limits(diagram, source)
+        if too_large and view.chosen is None:
+            if chosen == "full":
+                notes.append(f"loopscan: the full diagram is too large for Mermaid ({too_large}): drawing the "
+                             "overview by pipeline instead (--full draws every node)")
+                diagram = build_overview(project, pipeline=view.pipeline, loops_only=view.loops_only)
+                source = render_mermaid(diagram)
+                too_large = over_limits(diagram, source)
+            if too_large:
+                smaller = view.smaller()
+                raise UserError(f"even the overview by pipeline is too large for Mermaid ({too_large}): "
+                                "draw it with -f svg" + (f", or draw less with {smaller}" if smaller else ""))
+        if too_large:
+            notes.append(f"loopscan: this diagram is too large for Mermaid ({too_large}): it renders only where "
+                         "mermaid.initialize sets a larger maxTextSize and maxEdges")
+        return markdown_block(source) if markdown else source, notes
+    if output_format is GraphFormat.dot:
         from loopscan.render.dot import render as render_dot
 
-        drawing = render_dot(diagram)
-    else:
-        from loopscan.render.dot import GraphvizFailed, GraphvizMissing, render_image
+        return render_dot(diagram), notes
+    from loopscan.render.dot import GraphvizFailed, GraphvizMissing, GraphvizTimedOut, render_image
 
-        try:
-            drawing = render_image(diagram, output_format.value, timeout)
-        except (GraphvizMissing, GraphvizFailed) as err:
-            raise UserError(str(err)) from None
-    _emit(drawing, output)
-    raise typer.Exit(1 if _say_unusable(project, "it is not drawn") else 0)
+    try:
+        return render_image(diagram, output_format.value, timeout), notes
+    except GraphvizTimedOut as err:
+        smaller = view.smaller()
+        fix = ("draw the overview by pipeline with --overview" if chosen == "full"
+               else f"draw less with {smaller}" if smaller else "draw it with -f dot or -f mermaid")
+        raise UserError(f"{err}; {fix}, or allow more time with --timeout SECONDS") from None
+    except (GraphvizMissing, GraphvizFailed) as err:
+        raise UserError(str(err)) from None
 
 
 @app.command("overrides")

@@ -2,8 +2,9 @@
 
 DOT output is laid out by the real Graphviz ``dot`` and checked by parsing what
 it draws (``dot -Tjson`` for attributes, the SVG as XML for text), never by
-string matching alone. Mermaid is rendered by the real library in
-tests/test_graph_browser.py.
+string matching alone. Mermaid is parsed line by line here (:func:`parse_mermaid`)
+and rendered by the real library in tests/test_graph_browser.py. The overview
+of large generated projects, and Mermaid's limits, are in tests/test_graph_scale.py.
 """
 
 from __future__ import annotations
@@ -22,7 +23,19 @@ from typing import Any
 
 import pytest
 
-from loopscan.analysis.diagram import LOOP_EDGE, PLAIN_EDGE, PROVENANCE_FILL, Cluster, Diagram, Edge, Node, text_lines
+from loopscan.analysis.diagram import (
+    LOOP_EDGE,
+    LOOP_FILL,
+    LOOP_WIDTH,
+    PLAIN_EDGE,
+    PROVENANCE_FILL,
+    WITNESS_WIDTH,
+    Cluster,
+    Diagram,
+    Edge,
+    Node,
+    text_lines,
+)
 from loopscan.render.dot import render_image
 from loopscan.render.mermaid import render as render_mermaid
 from tests.conftest import ECHO_LOOP, EXAMPLES, REPO, Result, assert_usage_error
@@ -179,6 +192,53 @@ def graph_output(run: Run, *args: str) -> str:
     result = run("graph", *args)
     assert result.code == 0, result.err
     return result.out
+
+
+@dataclass
+class Flowchart:
+    """Mermaid source as loopscan writes it, parsed: each node's label lines, each edge, and every link."""
+
+    nodes: dict[str, tuple[str, ...]]
+    """Node id (``n0``, ``l0``...) -> its label, a line per ``<br>``, entities decoded."""
+    edges: dict[tuple[str, str], str]
+    """(tail, head) -> label of each visible edge."""
+    links: int
+    """Every link, the invisible ``~~~`` ones too: what Mermaid counts against ``maxEdges``."""
+
+    def named(self) -> dict[str, tuple[str, ...]]:
+        """The graph nodes (``n0``...) by the first line of their label."""
+        return {lines[0]: lines for node_id, lines in self.nodes.items() if node_id.startswith("n")}
+
+    def named_edges(self) -> dict[tuple[str, str], str]:
+        """The edges between graph nodes, by the first lines of their ends' labels."""
+        first = {node_id: lines[0] for node_id, lines in self.nodes.items()}
+        return {(first[tail], first[head]): text for (tail, head), text in self.edges.items()
+                if tail.startswith("n") and head.startswith("n")}
+
+
+MERMAID_NODE = re.compile(r' {2,4}([nl]\d+)(?:\[\(|\[/|\{\{|\(\[|\(\(|\[|\{|\()"([^"]*)"')
+MERMAID_LINK = re.compile(r' {2,4}([nl]\d+) (-->|-\.->|~~~)(?:\|"([^"]*)"\|)? ([nl]\d+)')
+
+
+def unescape_mermaid(text: str) -> tuple[str, ...]:
+    """A quoted Mermaid label's lines as Mermaid shows them: ``<br>`` breaks lines, ``#NN;`` is a character."""
+    return tuple(re.sub(r"#(\d+);", lambda match: chr(int(match[1])), line) for line in text.split("<br>"))
+
+
+def parse_mermaid(source: str) -> Flowchart:
+    """Parse the lines of a loopscan Mermaid flowchart; a link line that is not an edge of a known form fails."""
+    chart = Flowchart({}, {}, 0)
+    for line in source.splitlines():
+        link = MERMAID_LINK.fullmatch(line)
+        if link:
+            chart.links += 1
+            if link[2] != "~~~":
+                chart.edges[link[1], link[4]] = unescape_mermaid(link[3] or "")[0]
+            continue
+        node = MERMAID_NODE.match(line)
+        if node:
+            chart.nodes[node[1]] = unescape_mermaid(node[2])
+    return chart
 
 
 # --- what is drawn -------------------------------------------------------------------------------
@@ -352,6 +412,159 @@ def test_a_manifest_that_cannot_be_read_is_named_and_the_rest_drawn(run: Run, pr
     assert "echo" in laid_out(result.out).clusters
 
 
+# --- the overview by pipeline --------------------------------------------------------------------
+
+MARKETPLACE_OVERVIEW = {
+    "catalog-etl": ("catalog-etl", "3 datasets, 0 models, 2 steps"),
+    "listing-writer": ("listing-writer", "2 datasets, 0 models, 1 step", "1 generate step on a loop (no gate, no cap)"),
+    "ranking-train": ("ranking-train", "2 datasets, 1 model, 1 step"),
+}
+"""The cross-team example as its overview draws it: what each pipeline declares, and its generate step."""
+MARKETPLACE_OVERVIEW_EDGES = {
+    ("listing-writer", "catalog-etl"): "1 link, no gate, no cap",  # the loop leaves its generate step's pipeline
+    ("catalog-etl", "ranking-train"): "1 link",
+    ("ranking-train", "listing-writer"): "1 link",
+}
+
+
+def test_the_overview_of_the_cross_team_example_is_its_three_pipelines_and_the_loop_through_them(run: Run) -> None:
+    laid = laid_out(graph_output(run, str(MARKETPLACE), "--overview"))
+    assert {name: tuple(node["label"].split("\\n")) for name, node in laid.nodes.items()} == MARKETPLACE_OVERVIEW
+    assert {key: edge["label"] for key, edge in laid.edges.items()} == MARKETPLACE_OVERVIEW_EDGES
+    # the ungated witness crosses every pipeline: every edge is on the loop and on the witness
+    assert all(edge["color"] == LOOP_EDGE and float(edge["penwidth"]) == WITNESS_WIDTH for edge in laid.edges.values())
+    assert {name: node["shape"] for name, node in laid.nodes.items()} == dict.fromkeys(MARKETPLACE_OVERVIEW, "box")
+    assert {name for name, node in laid.nodes.items() if node["fillcolor"] == LOOP_FILL} == {"listing-writer"}
+    assert laid.clusters["Legend"] == ["holds a generate step on a loop", "pipeline"]
+
+
+def test_the_mermaid_overview_of_the_cross_team_example_says_the_same(run: Run) -> None:
+    source = graph_output(run, str(MARKETPLACE), "--overview", "-f", "mermaid")
+    chart = parse_mermaid(source)
+    assert chart.named() == MARKETPLACE_OVERVIEW
+    assert chart.named_edges() == MARKETPLACE_OVERVIEW_EDGES
+    assert source.startswith('---\ntitle: "Overview of 3 pipelines: 1 loop (1 with no gate, 1 with no cap)"\n')
+    for line in source.splitlines():
+        assert MERMAID_LINE.fullmatch(line), line
+
+
+def test_the_overview_of_the_examples_shows_loops_inside_one_pipeline_on_that_pipeline(run: Run) -> None:
+    laid = laid_out(graph_output(run, str(EXAMPLES), "--overview"))
+    on_loops = {name: node["label"].split("\\n")[2] for name, node in laid.nodes.items()
+                if len(node["label"].split("\\n")) > 2}
+    assert on_loops == {
+        "code-assistant": "1 generate step on a loop (no cap)",  # a real gate, no cap
+        "helpcenter-rag": "1 generate step on a loop (no gate, no cap)",
+        "listing-writer": "1 generate step on a loop (no gate, no cap)",
+        "support-assistant": "1 generate step on a loop",  # gated and capped
+    }
+    assert {name for name, node in laid.nodes.items() if node["fillcolor"] == LOOP_FILL} == set(on_loops)
+    # only the marketplace loop crosses pipelines
+    assert {key for key, edge in laid.edges.items() if edge["color"] == LOOP_EDGE} == set(MARKETPLACE_OVERVIEW_EDGES)
+
+
+def test_the_overview_counts_the_links_between_two_pipelines_and_draws_only_those_on_a_loop_red(
+    run: Run, project: Write
+) -> None:
+    project("lake.yaml", """
+        loopscan: 1
+        pipeline: lake
+        datasets:
+          a: {uri: "s3://lake/a/", provenance: human}
+          b: {uri: "s3://lake/b/", provenance: human}
+        steps:
+          land: {kind: ingest, outputs: [a, b]}
+        """)
+    project("echo.yaml", """
+        loopscan: 1
+        pipeline: echo
+        datasets:
+          a: {uri: "s3://lake/a/", provenance: human}
+          b: {uri: "s3://lake/b/", provenance: human}
+          said: {uri: "s3://echo/said/", provenance: ai}
+          kept: {uri: "s3://echo/kept/", provenance: ai}
+        models:
+          parrot: {uri: "models:/parrot"}
+        steps:
+          speak: {kind: generate, inputs: [parrot], outputs: [said]}
+          review: {kind: gate, method: human-review, inputs: [said], outputs: [kept]}
+          learn:
+            kind: train
+            inputs: [kept, a, b]
+            outputs: [parrot]
+            mixing: {max_synthetic: 0.2}
+        """)
+    project("tuner.yaml", """
+        loopscan: 1
+        pipeline: tuner
+        datasets:
+          kept: {uri: "s3://echo/kept/", provenance: ai}
+        models:
+          parrot: {uri: "models:/parrot"}
+        steps:
+          tune:
+            kind: train
+            inputs: [kept]
+            outputs: [parrot]
+            mixing: {max_synthetic: 0.2}
+        """)
+    laid = laid_out(graph_output(run, ".", "--overview"))
+    assert {key: (edge["label"], edge["color"], float(edge["penwidth"])) for key, edge in laid.edges.items()} == {
+        ("lake", "echo"): ("2 links", PLAIN_EDGE, 1.0),  # lake:a -> echo:a and lake:b -> echo:b, into the loop
+        ("echo", "tuner"): ("2 links", LOOP_EDGE, LOOP_WIDTH),  # kept, and the model echo writes
+        ("tuner", "echo"): ("1 link", LOOP_EDGE, LOOP_WIDTH),  # the model tuner writes
+    }
+    assert laid.nodes["echo"]["label"] == "echo\\n4 datasets, 1 model, 3 steps\\n1 generate step on a loop"
+    assert laid.nodes["tuner"]["label"] == "tuner\\n1 dataset, 1 model, 1 step"  # on the loop, no generate step
+
+
+def test_the_overview_groups_uris_by_scheme_and_host_and_hostile_names_stay_text(run: Run, project: Write) -> None:
+    (Path.cwd() / "hostile.yaml").write_text(hostile_manifest(), encoding="utf-8")
+    groups: dict[str, int] = {}
+    for name in HOSTILE:  # the scheme and host, worked out here by hand
+        scheme, _, rest = name.partition(":")
+        group = f"{scheme}://{rest[2:].split('/')[0]}" if rest.startswith("//") else f"{scheme}:"
+        groups[group] = groups.get(group, 0) + 1
+    assert groups["s3://h"] == 2 and groups["click:"] == 1 and len(groups) == len(HOSTILE) - 1
+
+    expected = {text_lines(group)[0]: (f"{count} artifact{'s' if count > 1 else ''} known only by URI",
+                                       f"{count} link{'s' if count > 1 else ''}")
+                for group, count in groups.items()}
+
+    source = graph_output(run, "hostile.yaml", "--overview", "-f", "mermaid")
+    for line in source.splitlines():
+        assert MERMAID_LINE.fullmatch(line), line
+    chart = parse_mermaid(source)
+    assert {name: lines[-1] for name, lines in chart.named().items() if name != "hostile"} == {
+        name: said for name, (said, _) in expected.items()}
+    assert chart.named_edges() == {(name, "hostile"): links for name, (_, links) in expected.items()}
+    drawing = parse_svg(graph_output(run, "hostile.yaml", "--overview", "-f", "svg"))
+    assert drawing.tags <= SVG_TAGS
+    assert len(drawing.nodes) == len(groups) + 1 and len(drawing.edges) == len(groups)
+    assert {lines[0] for lines in drawing.nodes.values()} == {*expected, "hostile"}
+    laid = laid_out(graph_output(run, "hostile.yaml", "--overview"))
+    assert {name for name, node in laid.nodes.items() if "dashed" in node.get("style", "")} == set(expected)
+
+
+def test_overview_and_pipeline_draw_it_with_its_neighbouring_pipelines(run: Run) -> None:
+    laid = laid_out(graph_output(run, str(EXAMPLES), "--overview", "--pipeline", "catalog-etl"))
+    assert set(laid.nodes) == {"catalog-etl", "listing-writer", "ranking-train"}
+    assert set(laid.edges) == {("listing-writer", "catalog-etl"), ("catalog-etl", "ranking-train")}
+    only_loops = laid_out(graph_output(run, str(EXAMPLES), "--overview", "--loops-only"))
+    assert set(only_loops.nodes) == {"code-assistant", "helpcenter-rag", "listing-writer", "ranking-train",
+                                     "catalog-etl", "support-assistant"}
+
+
+def test_a_small_project_gets_the_full_diagram_and_nothing_on_stderr(run: Run) -> None:
+    result = run("graph", str(EXAMPLES))
+    assert (result.code, result.err) == (0, "")
+    assert "subgraph cluster_0" in result.out  # clusters: the full diagram
+
+
+def test_overview_and_full_together_is_bad_usage(run: Run) -> None:
+    assert_usage_error(run("graph", str(MARKETPLACE), "--overview", "--full"), "--overview", "--full")
+
+
 # --- Graphviz: SVG and PNG, and without it -----------------------------------------------------
 
 
@@ -398,14 +611,15 @@ def test_without_graphviz_svg_and_png_exit_2_naming_the_install_and_dot_and_merm
 # --- determinism -------------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("view", ["--full", "--overview"])
 @pytest.mark.parametrize("image_format", ["dot", "mermaid", "svg"])
-def test_output_is_the_same_whatever_the_order_of_the_files(run: Run, image_format: str) -> None:
+def test_output_is_the_same_whatever_the_order_of_the_files(run: Run, image_format: str, view: str) -> None:
     if image_format == "svg":
         need_dot()
-    files = sorted(str(path) for path in MARKETPLACE.glob("*.yaml"))
-    first = graph_output(run, *files, "-f", image_format)
-    assert graph_output(run, *reversed(files), "-f", image_format) == first
-    assert graph_output(run, str(MARKETPLACE), "-f", image_format) == first
+    files = sorted(str(path) for path in EXAMPLES.rglob("*.yaml"))
+    first = graph_output(run, *files, "-f", image_format, view)
+    assert graph_output(run, *reversed(files), "-f", image_format, view) == first
+    assert graph_output(run, str(EXAMPLES), "-f", image_format, view) == first
 
 
 # --- hostile names -------------------------------------------------------------------------------

@@ -592,8 +592,8 @@ def test_a_dot_slower_than_the_timeout_is_ended_with_one_line(project: Write, ru
     started = time.monotonic()
     result = run("graph", "echo.yaml", "-f", "svg", "--timeout", "1", "-o", "graph.svg")
     assert time.monotonic() - started < 10
-    assert result.err == ("loopscan: error: Graphviz's dot did not finish within 1 s; draw less with --loops-only "
-                          "or --pipeline NAME, or allow more time with --timeout SECONDS\n")
+    assert result.err == ("loopscan: error: Graphviz's dot did not finish within 1 s; draw the overview by pipeline "
+                          "with --overview, or allow more time with --timeout SECONDS\n")
     assert_usage_error(result, "within 1 s")
     dot = slow_dot.pid()
     assert dot is not None

@@ -9,6 +9,13 @@ or ``no cap`` where it leaves the generate step), and a legend of what
 appears. The renderers (:mod:`loopscan.render.dot`,
 :mod:`loopscan.render.mermaid`) only turn this model into syntax.
 
+Two views are built. :func:`build_diagram` draws every node of the selection.
+:func:`build_overview` draws one node per pipeline of the selection, and one
+per URI scheme and host for the artifacts known only by URI (``s3://lake``,
+``models:``): a project of hundreds of pipelines stays a picture a person can
+read and Graphviz can lay out. :func:`readable` says which one ``loopscan
+graph`` draws when it is not told.
+
 Text in the model is plain: lines without line breaks or control characters,
 never escaped. Escaping for a format is the renderer's job.
 
@@ -21,7 +28,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from difflib import get_close_matches
 
-from loopscan.analysis.facts import Facts, Loop
+from loopscan.analysis.facts import Facts
 from loopscan.printable import NOT_IN_A_LABEL
 from loopscan.project import Project
 from loopscan.sources.manifest import Artifact, Manifest, Step
@@ -32,6 +39,8 @@ SHAPES = ("cylinder", "box", "diamond", "hexagon", "parallelogram", "ellipse", "
 PROVENANCE_FILL = {"human": "#cfe5f5", "ai": "#f7c99b", "mixed": "#e6d5ee", "unknown": "#d9d9d9"}
 """Fill by inferred provenance: light blue, orange, purple (their blend) and grey."""
 STEP_FILL = "#ffffff"
+LOOP_FILL = "#f6d0d0"
+"""An overview's fill for a pipeline that holds a generate step on a loop: a light red."""
 PLAIN_EDGE = "#555555"
 LOOP_EDGE = "#c62828"
 
@@ -43,6 +52,15 @@ WITNESS_WIDTH = 3.5
 NO_GATE = "no gate"
 NO_CAP = "no cap"
 
+FULL_AT_MOST_NODES = 500
+FULL_AT_MOST_EDGES = 1000
+"""The largest full diagram ``loopscan graph`` draws unless told ``--full``; past it, the overview.
+
+About ten pipelines of fifty nodes each. Past a few hundred boxes nobody
+reads a page, and Graphviz's layout time grows much faster than the graph:
+about 0.3 s for 1,000 nodes, 9 s for 3,000 and 26 s for 5,000 (measured
+with ``dot -Tsvg`` on generated interlinked projects).
+"""
 
 
 @dataclass(frozen=True)
@@ -107,7 +125,7 @@ class Diagram:
     note: str = ""
     """Said instead of a picture when there is nothing to draw."""
     loose: tuple[str, ...] = ()
-    """Nodes in no pipeline (artifacts known only by URI)."""
+    """Nodes drawn outside every cluster: artifacts known only by URI, and every node of an overview."""
 
 
 class UnknownPipeline(ValueError):
@@ -141,10 +159,8 @@ def build_diagram(project: Project, pipeline: str | None = None, loops_only: boo
     clusters = tuple(_cluster(manifests[name], tuple(members)) for name, members in sorted(by_pipeline.items()))
     ordered = [nodes[key] for cluster in clusters for key in cluster.nodes] + [nodes[key] for key in loose]
 
-    loops = shown_loops(facts, drawn)
     diagram = Diagram(
-        title=title(sorted(manifests), pipeline, len(loops),
-                    sum(1 for loop in loops if loop.ungated), sum(1 for loop in loops if loop.uncapped)),
+        title=title(sorted(manifests), pipeline, *loop_counts(facts, components, drawn)),
         clusters=clusters,
         nodes=tuple(ordered),
         edges=edges,
@@ -178,20 +194,210 @@ def select_nodes(project: Project, pipeline: str | None, loops_only: bool) -> se
     return chosen
 
 
-def shown_loops(facts: Facts, drawn: Iterable[str]) -> list[Loop]:
-    """The loops that some drawn node lies on, sorted by generate step."""
-    found = {loop.generate: loop for node in drawn for loop in facts.loops_on(node)}
-    return [found[generate] for generate in sorted(found)]
+def loop_counts(facts: Facts, components: Mapping[str, int], drawn: Iterable[str]) -> tuple[int, int, int]:
+    """How many loops some drawn node lies on, and how many of those have a cycle with no gate, or no cap.
+
+    A loop is a strongly connected component that holds a generate step
+    (``components``, from :func:`loop_components`), counted once however
+    many generate steps it holds.
+    """
+    shown = {components[node] for node in drawn if node in components}
+    ungated = {components[step] for step in facts.ungated if step in components} & shown
+    uncapped = {components[step] for step in facts.uncapped if step in components} & shown
+    return len(shown), len(ungated), len(uncapped)
+
+
+def diagram_size(project: Project, pipeline: str | None = None, loops_only: bool = False) -> tuple[int, int]:
+    """The nodes and edges the full diagram of a selection would draw, counted without drawing it.
+
+    Raises :class:`UnknownPipeline` when ``pipeline`` names no pipeline.
+    """
+    flow = project.dataflow
+    drawn = select_nodes(project, pipeline, loops_only)
+    return len(drawn), sum(1 for tail in drawn for head in flow.succ[tail] if head in drawn)
+
+
+def readable(nodes: int, edges: int) -> bool:
+    """Whether ``loopscan graph`` draws the full diagram of this many nodes and edges when not told which view.
+
+    >>> readable(58, 60), readable(988, 968), readable(400, 1001)
+    (True, False, False)
+    """
+    return nodes <= FULL_AT_MOST_NODES and edges <= FULL_AT_MOST_EDGES
+
+
+PIPELINE = "pipeline"
+"""The kind of an overview node that stands for a pipeline; one that stands for URIs is ``uri``."""
+
+
+def build_overview(project: Project, pipeline: str | None = None, loops_only: bool = False) -> Diagram:
+    """The overview of a selection: one node per pipeline, and one per URI scheme and host.
+
+    The selection is :func:`build_diagram`'s (``pipeline``, ``loops_only``);
+    each of its nodes is drawn as its pipeline, or, when it is known only by
+    URI, as its :func:`uri_group`. An edge A -> B stands for every data-flow
+    edge from a node of A to a node of B, labelled with how many there are; it
+    is bold and red when one of them has both ends on one loop. Where the
+    shortest cycle with no gate (or no cap) of a generate step crosses from
+    one pipeline to another, the edge is bolder still, and the first crossing
+    from the generate step's pipeline is labelled ``no gate`` (``no cap``).
+    Each pipeline's text counts what it declares, and its generate steps on
+    loops with how many of them have such a cycle.
+
+    Raises :class:`UnknownPipeline` when ``pipeline`` names no pipeline.
+    """
+    flow = project.dataflow
+    facts = project.facts
+    drawn = select_nodes(project, pipeline, loops_only)
+    manifests = {manifest.pipeline: manifest for manifest in project.manifests}
+    components = loop_components(facts)
+    groups = {node: overview_key(node, flow.nodes[node]["pipeline"]) for node in drawn}
+
+    links: dict[tuple[str, str], int] = {}
+    on_loop: set[tuple[str, str]] = set()
+    for tail in drawn:
+        tail_group, component = groups[tail], components.get(tail)
+        for head in flow.succ[tail]:
+            head_group = groups.get(head)
+            if head_group is None or head_group == tail_group:
+                continue
+            pair = (tail_group, head_group)
+            links[pair] = links.get(pair, 0) + 1
+            if component is not None and components.get(head) == component:
+                on_loop.add(pair)
+    edges = tuple(Edge(tail, head, LOOP_EDGE if (tail, head) in on_loop else PLAIN_EDGE,
+                       LOOP_WIDTH if (tail, head) in on_loop else EDGE_WIDTH, label=counted(count, "link"))
+                  for (tail, head), count in sorted(links.items()))
+    edges = mark_witnesses(edges, crossings(facts.ungated, groups), crossings(facts.uncapped, groups))
+
+    members: dict[str, list[str]] = {}
+    for node, group in groups.items():
+        members.setdefault(group, []).append(node)
+    on_loops: dict[str, list[str]] = {}
+    for step in facts.cyclic_generate_steps:
+        on_loops.setdefault(str(flow.nodes[step]["pipeline"]), []).append(step)
+    nodes = []
+    for key in sorted(members):
+        kind, _, name = key.partition(":")
+        if kind == PIPELINE:
+            nodes.append(_pipeline_node(key, manifests[name], on_loops.get(name, []), facts))
+        else:
+            nodes.append(_uri_group_node(key, name, sorted(members[key])))
+    diagram = Diagram(
+        title=title(sorted(manifests), pipeline, *loop_counts(facts, components, drawn), overview=True),
+        clusters=(),
+        nodes=tuple(nodes),
+        edges=edges,
+        loose=tuple(node.key for node in nodes),
+        note="" if drawn else _nothing_to_draw(project, loops_only),
+    )
+    return _with_overview_legend(diagram)
+
+
+def overview_key(node: str, pipeline: str | None) -> str:
+    """The overview node a graph node is drawn as: ``pipeline:NAME``, or ``uri:`` and its :func:`uri_group`.
+
+    >>> overview_key("catalog-etl:listings", "catalog-etl"), overview_key("s3://lake/x/", None)
+    ('pipeline:catalog-etl', 'uri:s3://lake')
+    """
+    return f"{PIPELINE}:{pipeline}" if pipeline is not None else f"uri:{uri_group(node)}"
+
+
+def uri_group(uri: str) -> str:
+    """The scheme and host of a URI, which an overview draws the artifacts known only by that URI as.
+
+    >>> uri_group("s3://lake/team-00/raw/"), uri_group("models:/catalog-lm"), uri_group("gs://b")
+    ('s3://lake', 'models:', 'gs://b')
+    """
+    scheme, _, rest = uri.partition(":")
+    if rest.startswith("//"):
+        return f"{scheme}://{rest[2:].split('/', 1)[0]}"
+    return f"{scheme}:"
+
+
+def crossings(witnesses: Mapping[str, list[str]], groups: Mapping[str, str]) -> dict[str, list[str]]:
+    """Each witness cycle as the overview nodes it passes, in order, each once per visit.
+
+    A cycle that never leaves one overview node becomes ``[that node]``, which crosses no edge.
+
+    >>> groups = {"g": "A", "d": "A", "x": "B", "y": "B"}
+    >>> crossings({"g": ["g", "d", "x", "y"], "h": ["g", "d"]}, groups)
+    {'g': ['A', 'B'], 'h': ['A']}
+    """
+    found = {}
+    for step, cycle in witnesses.items():
+        passed: list[str] = []
+        for node in cycle:
+            group = groups.get(node)
+            if group is None:  # a witness outside the selection is not drawn
+                passed = []
+                break
+            if not passed or passed[-1] != group:
+                passed.append(group)
+        if len(passed) > 1 and passed[-1] == passed[0]:
+            passed.pop()
+        if passed:
+            found[step] = passed
+    return found
+
+
+def counted(count: int, noun: str) -> str:
+    """A count and its noun, plural unless it is one.
+
+    >>> counted(1, "link"), counted(3, "step"), counted(0, "model")
+    ('1 link', '3 steps', '0 models')
+    """
+    return f"{count:,} {noun}" if count == 1 else f"{count:,} {noun}s"
+
+
+def _pipeline_node(key: str, manifest: Manifest, on_loops: list[str], facts: Facts) -> Node:
+    """A pipeline in the overview: its name, what it declares, and its generate steps on loops."""
+    lines = [*text_lines(manifest.pipeline),
+             f"{counted(len(manifest.datasets), 'dataset')}, {counted(len(manifest.models), 'model')}, "
+             f"{counted(len(manifest.steps), 'step')}"]
+    if on_loops:
+        risks = [(count, word) for count, word in (
+            (sum(1 for step in on_loops if step in facts.ungated), NO_GATE),
+            (sum(1 for step in on_loops if step in facts.uncapped), NO_CAP)) if count]
+        if len(on_loops) == 1:
+            said = ", ".join(word for _, word in risks)
+            lines.append("1 generate step on a loop" + (f" ({said})" if said else ""))
+        else:
+            said = ", ".join(f"{count:,} with {word}" for count, word in risks)
+            lines.append(f"{len(on_loops):,} generate steps on loops" + (f" ({said})" if said else ""))
+    owner = manifest.owner
+    owners = ", ".join(str(name) for name in owner) if isinstance(owner, list) else owner
+    tooltip = [*text_lines(manifest.pipeline), *text_lines(f"owner: {owners}" if owners else ""),
+               *text_lines(manifest.description or "")]
+    return Node(key, tuple(lines), "box", LOOP_FILL if on_loops else STEP_FILL, tooltip=tuple(tooltip))
+
+
+URIS_IN_A_TOOLTIP = 10
+"""How many of its URIs an overview's URI node names when hovered over."""
+
+
+def _uri_group_node(key: str, group: str, uris: list[str]) -> Node:
+    """The artifacts known only by URI under one scheme and host, as one dashed cylinder."""
+    lines = (*text_lines(group), f"{counted(len(uris), 'artifact')} known only by URI")
+    shown = [line for uri in uris[:URIS_IN_A_TOOLTIP] for line in text_lines(uri)]
+    more = len(uris) - URIS_IN_A_TOOLTIP
+    tooltip = (*lines, *shown, *([f"and {more:,} more"] if more > 0 else []))
+    return Node(key, lines, "cylinder", PROVENANCE_FILL["unknown"], dashed=True, tooltip=tooltip)
 
 
 def loop_components(facts: Facts) -> dict[str, int]:
     """Each node on a loop, with a number for the strongly connected component that holds it.
 
-    An edge whose ends share a component lies on a cycle through a generate step.
+    An edge whose ends share a component lies on a cycle through a generate step. Each
+    component is walked once, however many generate steps it holds.
     """
     numbers: dict[frozenset[str], int] = {}
-    return {node: numbers.setdefault(component, len(numbers))
-            for _, component in sorted(facts.cyclic_generate_steps.items()) for node in component}
+    found: dict[str, int] = {}
+    for _, component in sorted(facts.cyclic_generate_steps.items()):
+        if component not in numbers:
+            number = numbers[component] = len(numbers)
+            found.update(dict.fromkeys(component, number))
+    return found
 
 
 def _edge(tail: str, head: str, overlap: bool, components: Mapping[str, int]) -> Edge:
@@ -205,6 +411,8 @@ def _edge(tail: str, head: str, overlap: bool, components: Mapping[str, int]) ->
 def mark_witnesses(edges: Iterable[Edge], ungated: Mapping[str, list[str]],
                    uncapped: Mapping[str, list[str]]) -> tuple[Edge, ...]:
     """Draw each ungated (or uncapped) witness cycle bolder, and label it where it leaves its generate step.
+
+    A label the edge already has (an overview's count of links) comes first.
 
     >>> edges = [Edge("g", "d", LOOP_EDGE, LOOP_WIDTH), Edge("d", "g", LOOP_EDGE, LOOP_WIDTH),
     ...          Edge("d", "x")]
@@ -224,7 +432,8 @@ def mark_witnesses(edges: Iterable[Edge], ungated: Mapping[str, list[str]],
     for edge in edges:
         key = (edge.tail, edge.head)
         if key in widened:
-            edge = Edge(edge.tail, edge.head, LOOP_EDGE, WITNESS_WIDTH, edge.dashed, ", ".join(labels.get(key, ())))
+            words = [edge.label, *labels.get(key, ())] if edge.label else labels.get(key, [])
+            edge = Edge(edge.tail, edge.head, LOOP_EDGE, WITNESS_WIDTH, edge.dashed, ", ".join(words))
         marked.append(edge)
     return tuple(marked)
 
@@ -310,13 +519,16 @@ def text_lines(text: str) -> tuple[str, ...]:
     return tuple(line for line in lines if line)
 
 
-def title(pipelines: list[str], focus: str | None, loops: int, ungated: int, uncapped: int) -> str:
+def title(pipelines: list[str], focus: str | None, loops: int, ungated: int, uncapped: int,
+          overview: bool = False) -> str:
     """One line above the picture: what is drawn and how many loops it holds.
 
     >>> title(["a", "b", "c"], None, 2, 1, 2)
     '3 pipelines: 2 loops (1 with no gate, 2 with no cap)'
     >>> title(["a", "b"], "a", 0, 0, 0)
     'pipeline a and its neighbours: no loops'
+    >>> title(["a", "b"], None, 1, 1, 0, overview=True)
+    'Overview of 2 pipelines: 1 loop (1 with no gate)'
     """
     if focus is not None:
         what = f"pipeline {focus} and its neighbours"
@@ -324,6 +536,8 @@ def title(pipelines: list[str], focus: str | None, loops: int, ungated: int, unc
         what = pipelines[0]
     else:
         what = f"{len(pipelines)} pipelines"
+    if overview:
+        what = f"Overview of {what}"
     if not loops:
         return f"{what}: no loops"
     risks = [f"{count} with no {word}" for count, word in ((ungated, "gate"), (uncapped, "cap")) if count]
@@ -377,13 +591,37 @@ def _with_legend(diagram: Diagram, graph_kinds: Mapping[str, str]) -> Diagram:
     for provenance, fill in PROVENANCE_FILL.items():
         if fill in fills:
             nodes.append(Node(f"fill-{provenance}", (_FILL_WORDS[provenance],), "swatch", fill))
+    points, edges = _sample_edges(_edge_samples(diagram.edges))
+    return replace(diagram, legend=Legend("Legend", (*nodes, *points), edges))
+
+
+def _with_overview_legend(diagram: Diagram) -> Diagram:
+    """Add a legend of an overview: its two shapes, and the kinds of edge it uses."""
+    if not diagram.nodes:
+        return diagram
+    nodes = [Node("shape-pipeline", ("pipeline",), "box", STEP_FILL)]
+    if any(node.shape == "cylinder" for node in diagram.nodes):
+        nodes.append(Node("shape-uri", ("artifacts known only by URI, by scheme and host",), "cylinder",
+                          PROVENANCE_FILL["unknown"], dashed=True))
+    if any(node.fill == LOOP_FILL for node in diagram.nodes):
+        nodes.append(Node("fill-loop", ("holds a generate step on a loop",), "swatch", LOOP_FILL))
+    samples = [(Edge("", "", label="data flows: how many links"),
+                any(edge.color == PLAIN_EDGE for edge in diagram.edges)),
+               *_edge_samples(diagram.edges)[1:]]
+    points, edges = _sample_edges(samples)
+    return replace(diagram, legend=Legend("Legend", (*nodes, *points), edges))
+
+
+def _sample_edges(samples: Iterable[tuple[Edge, bool]]) -> tuple[tuple[Node, ...], tuple[Edge, ...]]:
+    """The legend's sample edges that are used, each between two points of its own."""
+    nodes: list[Node] = []
     edges: list[Edge] = []
-    for number, (sample, used) in enumerate(_edge_samples(diagram.edges)):
+    for number, (sample, used) in enumerate(samples):
         if used:
             tail, head = f"edge-{number}-from", f"edge-{number}-to"
             nodes.extend(Node(key, (), "point", PLAIN_EDGE) for key in (tail, head))
             edges.append(replace(sample, tail=tail, head=head))
-    return replace(diagram, legend=Legend("Legend", tuple(nodes), tuple(edges)))
+    return tuple(nodes), tuple(edges)
 
 
 def _edge_samples(edges: Iterable[Edge]) -> list[tuple[Edge, bool]]:

@@ -29,8 +29,8 @@ INSTALL_HINT = ("drawing SVG or PNG needs Graphviz's 'dot' program, which was no
                 "(Debian/Ubuntu: apt-get install graphviz; macOS: brew install graphviz), "
                 "or use -f dot or -f mermaid")
 
-DOT_TIMEOUT = 120.0
-"""Seconds ``dot`` may take to lay a diagram out (``loopscan graph --timeout``)."""
+DOT_TIMEOUT = 60.0
+"""Seconds ``dot`` may take to lay a diagram out by default (``loopscan graph --timeout``)."""
 FONT = "Helvetica"
 SHAPE = {
     "cylinder": "cylinder",
@@ -49,7 +49,15 @@ class GraphvizMissing(Exception):
 
 
 class GraphvizFailed(Exception):
-    """Graphviz's ``dot`` failed or ran out of time; the message says what to do."""
+    """Graphviz's ``dot`` failed or ran out of time; the message says what happened."""
+
+
+class GraphvizTimedOut(GraphvizFailed):
+    """Graphviz's ``dot`` did not finish within ``seconds``; it was ended, and nothing was drawn."""
+
+    def __init__(self, seconds: float) -> None:
+        super().__init__(f"Graphviz's dot did not finish within {seconds:g} s")
+        self.seconds = seconds
 
 
 def render(diagram: Diagram) -> str:
@@ -63,8 +71,9 @@ def render_image(diagram: Diagram, image_format: str, timeout: float = DOT_TIMEO
     ``dot`` runs as a child with a time limit, and a run that ends early (an
     error, Ctrl-C, or the SIGTERM a cancelled CI job sends) ends it too: a
     layout of a large project can take minutes and must not outlive loopscan.
-    Raises :class:`GraphvizMissing` when ``dot`` is not installed and
-    :class:`GraphvizFailed` when it fails or takes longer than ``timeout`` seconds.
+    Raises :class:`GraphvizMissing` when ``dot`` is not installed,
+    :class:`GraphvizTimedOut` when it takes longer than ``timeout`` seconds,
+    and :class:`GraphvizFailed` when it fails.
     """
     executable = shutil.which("dot")
     if executable is None:
@@ -75,8 +84,7 @@ def render_image(diagram: Diagram, image_format: str, timeout: float = DOT_TIMEO
     try:
         image, errors = child.communicate(source, timeout=timeout)
     except subprocess.TimeoutExpired:
-        raise GraphvizFailed(f"Graphviz's dot did not finish within {timeout:g} s; draw less with --loops-only "
-                             "or --pipeline NAME, or allow more time with --timeout SECONDS") from None
+        raise GraphvizTimedOut(timeout) from None
     finally:
         if child.poll() is None:
             child.kill()

@@ -9,6 +9,19 @@ every label is a quoted string in which each character outside letters,
 digits, space and ``.,/_-`` is written as a numeric entity (``#34;`` for ``"``).
 Mermaid turns that back into the same text, as text: no name can end a
 string, add a node or an edge, or put an element into the page.
+
+Mermaid draws nothing past two limits of its default configuration, and
+loopscan checks a diagram against both (:func:`over_limits`) before it writes
+one. ``maxTextSize`` is 50,000 characters: ``mermaidAPI.render`` draws
+"Maximum text size in diagram exceeded" instead of a diagram whose text
+(``text.length``) is longer. ``maxEdges`` is 500: the flowchart parser's
+``addSingleLink`` throws "Edge limit exceeded" at the 501st link, and every
+link counts, invisible ``~~~`` ones too. Both are in Mermaid's
+``packages/mermaid/src/schemas/config.schema.yaml`` (``maxTextSize: default:
+50000``, ``maxEdges: default: 500``); neither can be raised from inside a
+diagram, only by the page's ``mermaid.initialize``. The text loopscan writes
+is ASCII (every other character is an entity, the title is JSON with
+``\\u`` escapes), so its length in Python is its ``length`` in JavaScript.
 """
 
 from __future__ import annotations
@@ -32,6 +45,10 @@ SHAPES = {
     "swatch": ("(", ")"),
     "point": ("((", "))"),
 }
+MAX_TEXT_SIZE = 50_000
+"""Mermaid's default ``maxTextSize``: the longest diagram text it draws."""
+MAX_EDGES = 500
+"""Mermaid's default ``maxEdges``: the most links a flowchart may have."""
 CLUSTER_STYLE = "fill:#ffffff,stroke:#9e9e9e"
 LEGEND_STYLE = "fill:#ffffff,stroke:#9e9e9e,stroke-dasharray:5 5"
 
@@ -39,7 +56,39 @@ LEGEND_STYLE = "fill:#ffffff,stroke:#9e9e9e,stroke-dasharray:5 5"
 def render(diagram: Diagram, markdown: bool = False) -> str:
     """The Mermaid source of a diagram; ``markdown`` wraps it in a fenced ``mermaid`` block."""
     source = "\n".join(_lines(diagram)) + "\n"
-    return f"```mermaid\n{source}```\n" if markdown else source
+    return markdown_block(source) if markdown else source
+
+
+def markdown_block(source: str) -> str:
+    r"""Mermaid source in a fenced ``mermaid`` block, to paste into Markdown.
+
+    >>> print(markdown_block("flowchart LR\n"), end="")
+    ```mermaid
+    flowchart LR
+    ```
+    """
+    return f"```mermaid\n{source}```\n"
+
+
+def edge_count(diagram: Diagram) -> int:
+    """How many links the Mermaid source of a diagram has, as Mermaid counts them against ``maxEdges``."""
+    return len(_links(diagram))
+
+
+def over_limits(diagram: Diagram, source: str) -> str:
+    """Why ``source`` (the Mermaid text of ``diagram``, without a Markdown fence) is past Mermaid's defaults; "" if not.
+
+    >>> from loopscan.analysis.diagram import Diagram
+    >>> over_limits(Diagram("t", (), (), ()), "x" * 50_001)
+    "50,001 characters and 0 edges; Mermaid's defaults draw at most 50,000 and 500"
+    >>> over_limits(Diagram("t", (), (), ()), "x" * 50_000)
+    ''
+    """
+    characters, edges = len(source), edge_count(diagram)
+    if characters <= MAX_TEXT_SIZE and edges <= MAX_EDGES:
+        return ""
+    return (f"{characters:,} characters and {edges:,} edges; "
+            f"Mermaid's defaults draw at most {MAX_TEXT_SIZE:,} and {MAX_EDGES:,}")
 
 
 def label(lines: Iterable[str]) -> str:
@@ -77,11 +126,8 @@ def _lines(diagram: Diagram) -> Iterator[str]:
         yield f"  style c{index} {CLUSTER_STYLE}"
     for key in diagram.loose:
         yield f"  {_node(ids[key], nodes[key])}"
-    links: list[Edge | None] = []
-    """Every link in the order Mermaid numbers them; None for an invisible one."""
     for edge in diagram.edges:
         yield f"  {_edge(ids[edge.tail], ids[edge.head], edge)}"
-        links.append(edge)
     styled = list(diagram.nodes)
     legend_ids: dict[str, str] = {}
     if diagram.legend is not None:
@@ -91,16 +137,24 @@ def _lines(diagram: Diagram) -> Iterator[str]:
             yield f"    {_node(legend_ids[node.key], node)}"
         for edge in diagram.legend.edges:
             yield f"    {_edge(legend_ids[edge.tail], legend_ids[edge.head], edge)}"
-            links.append(edge)
         for row in diagram.legend.rows():
             for tail, head in pairwise(row):
                 yield f"    {legend_ids[tail]} ~~~ {legend_ids[head]}"
-                links.append(None)
         yield "  end"
         yield f"  style legend {LEGEND_STYLE}"
         styled.extend(diagram.legend.nodes)
     yield from _class_lines(styled, {**ids, **legend_ids})
-    yield from _link_styles(links)
+    yield from _link_styles(_links(diagram))
+
+
+def _links(diagram: Diagram) -> list[Edge | None]:
+    """Every link of the source in the order :func:`_lines` writes them and Mermaid numbers them; None for an
+    invisible one."""
+    links: list[Edge | None] = [*diagram.edges]
+    if diagram.legend is not None:
+        links.extend(diagram.legend.edges)
+        links.extend(None for row in diagram.legend.rows() for _ in pairwise(row))
+    return links
 
 
 def _node(node_id: str, node: Node) -> str:
