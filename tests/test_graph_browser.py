@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from loopscan.analysis.diagram import build_diagram
+from loopscan.analysis.diagram import build_diagram, build_overview
 from loopscan.config import Config
 from loopscan.linter import analyse
 from loopscan.render.mermaid import render as render_mermaid
@@ -213,3 +213,27 @@ def test_a_broken_source_fails_the_check(mermaid: Renderer) -> None:
     """The harness sees Mermaid's parse errors (an unescaped quote ends a label early)."""
     assert "parse" in mermaid.attempt('flowchart LR\n  n0["a"b"] --> n1["x"]\n')["error"]
     assert mermaid.attempt('flowchart LR\n  n0["say #34;hi#34;"] --> n1["x"]\n')["error"] is None
+
+
+def expected_overview_nodes(*args: str) -> dict[str, tuple[str, ...]]:
+    """The text of each overview node (``n0``...) as the diagram model has it."""
+    project = analyse(discover(list(args), root=str(REPO)), Config(root=REPO), date(2026, 11, 24))
+    return {f"n{index}": node.lines for index, node in enumerate(build_overview(project).nodes)}
+
+
+@pytest.mark.parametrize("pipelines", [0, 100])
+def test_the_overview_renders_in_mermaid_with_a_node_per_pipeline(
+    run: Run, mermaid: Renderer, tmp_path: Path, pipelines: int
+) -> None:
+    # 0: the examples; 100: a generated ring of interlinked pipelines, past the full diagram's size.
+    from tests.test_performance import benchmark_module
+
+    if pipelines:
+        benchmark_module("generate").write_project(tmp_path, pipelines, ring=True)
+    folder = str(tmp_path if pipelines else EXAMPLES)
+    source = mermaid_source(run, folder, "--overview")
+    drawn = mermaid.drawn(source)
+    assert graph_nodes(drawn) == expected_overview_nodes(folder)
+    assert len(drawn["edges"]) == source.count(" --> ") + source.count(" -.-> ") + source.count("-->|") \
+        + source.count("-.->|")
+    assert not set(drawn["tags"]) & FORBIDDEN_TAGS
