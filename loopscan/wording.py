@@ -71,15 +71,13 @@ def brief(names: Sequence[str], total: int, noun: str) -> str:
     return sequence(names) + (f" and {more} more {noun}" if more > 0 else "")
 
 
-def generate_steps(names: Sequence[str]) -> str:
-    """``generate step 'serve'`` or ``generate steps 'a', 'b' and 3 more``: a loop's generate steps, briefly.
-
-    >>> generate_steps(["serve"]), generate_steps([f"g{i}" for i in range(6)])
-    ("generate step 'serve'", "generate steps 'g0', 'g1', 'g2', 'g3' and 2 more")
-    """
-    noun = "generate step" if len(names) == 1 else "generate steps"
-    more = len(names) - NAMED_AT_MOST
-    return f"{noun} {sequence(names[:NAMED_AT_MOST])}" + (f" and {more} more" if more > 0 else "")
+def generate_steps(facts: Facts, nodes: Sequence[str], pipeline: str | None) -> str:
+    """``generate step 'serve'`` or ``generate steps 'a', 'b', 'c', 'd' and 3 more``: a loop's generate
+    steps as :func:`shown` to ``pipeline``, briefly (only the first :data:`NAMED_AT_MOST` are looked up)."""
+    noun = "generate step" if len(nodes) == 1 else "generate steps"
+    named = [shown(facts, node, pipeline) for node in nodes[:NAMED_AT_MOST]]
+    more = len(nodes) - len(named)
+    return f"{noun} {sequence(named)}" + (f" and {more} more" if more > 0 else "")
 
 
 def number(value: Fraction | float) -> str:

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
-from loopscan.wording import cycle_route, generate_steps, shown
+from loopscan.wording import cycle_route, generate_steps
 
 if TYPE_CHECKING:
     from loopscan.analysis.facts import Loop
@@ -71,7 +71,7 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     if loop.documented_by or step is None:
         return
     cycle = facts.witness(loop.generate)
-    generates = generate_steps([shown(facts, node, step.pipeline) for node in loop.generates])
+    generates = generate_steps(facts, loop.generates, step.pipeline)
     lists = "lists it" if len(loop.generates) == 1 else "lists any of them"
     yield Problem(
         f"loop through {generates} is not documented: no `loops` entry {lists} in "

@@ -48,7 +48,7 @@ def _match(facts: Facts, doc: LoopDoc, through: list[tuple[Ref, str]]) -> tuple[
                    "lies on a cycle through a generate step")
         return None, _entry_problem(doc, message)
     listed = [node for node in nodes if facts.loop_through(node) is loop]
-    described = generate_steps([shown(facts, node, doc.pipeline) for node in listed or loop.generates])
+    described = generate_steps(facts, listed or loop.generates, doc.pipeline)
     off = [ref.text for ref, node in through if facts.loop_of(node) is not loop]
     if off:
         verb = "is" if len(off) == 1 else "are"
@@ -74,9 +74,9 @@ def _anchor(facts: Facts, nodes: list[str]) -> str | None:
 
 def _off_loop_safeguards(facts: Facts, doc: LoopDoc, safeguards: list[tuple[Ref, str]],
                          loop: Loop) -> Iterator[Problem]:
-    described = generate_steps([shown(facts, node, doc.pipeline) for node in loop.generates])
     for ref, node in safeguards:
         if facts.loop_of(node) is not loop:
+            described = generate_steps(facts, loop.generates, doc.pipeline)
             yield Problem(f"safeguard '{ref.text}' of loop entry '{doc.id}' is not on the loop through "
                           f"{described}", ref.location, pipeline=doc.pipeline, node=node, loop=doc.id)
 

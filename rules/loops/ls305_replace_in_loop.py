@@ -8,7 +8,7 @@ from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
 from loopscan.sources.manifest import Artifact
-from loopscan.wording import generate_steps, shown
+from loopscan.wording import generate_steps
 
 
 @rule("LS305", "replace-in-loop", severity="warning", play=3, scope="dataset")
@@ -56,7 +56,7 @@ def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
     loop = facts.loop_of(dataset.qualified) if dataset.retention == "replace" else None
     if loop is None:
         return
-    generates = generate_steps([shown(facts, node, dataset.pipeline) for node in loop.generates])
+    generates = generate_steps(facts, loop.generates, dataset.pipeline)
     yield Problem(
         f"dataset '{dataset.id}' is on the loop through {generates} and each run replaces it "
         "(retention: replace); accumulate real and synthetic data instead",
