@@ -81,7 +81,7 @@ def add_manifest(graph: nx.DiGraph, root: Node, declared_uris: dict[str, str]) -
 
 def floor(folder: str) -> tuple[int, int, int]:
     """Parse, build and run one SCC pass; return the nodes, edges and components."""
-    graph = nx.DiGraph()
+    graph: nx.DiGraph = nx.DiGraph()
     declared_uris: dict[str, str] = {}
     for path in yaml_files(folder):
         with open(path, encoding="utf-8") as stream:
