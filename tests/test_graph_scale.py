@@ -25,13 +25,20 @@ import networkx as nx
 import pytest
 import yaml
 
-from loopscan.analysis.diagram import FULL_AT_MOST_EDGES, FULL_AT_MOST_NODES, LOOP_EDGE, LOOP_FILL, PLAIN_EDGE
+from loopscan.analysis.diagram import (
+    FULL_AT_MOST_EDGES,
+    FULL_AT_MOST_NODES,
+    LAYERED_AT_MOST_EDGES,
+    LOOP_EDGE,
+    LOOP_FILL,
+    PLAIN_EDGE,
+)
 from loopscan.config import Config
 from loopscan.linter import analyse
 from loopscan.project import Project
 from loopscan.render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
 from loopscan.sources.discover import discover
-from tests.conftest import Result, assert_usage_error
+from tests.conftest import EXAMPLES, Result, assert_usage_error
 from tests.test_graph import laid_out, need_dot, parse_mermaid, parse_svg
 from tests.test_performance import benchmark_module, wall_time
 
@@ -270,6 +277,31 @@ def test_the_svg_overview_of_400_interlinked_pipelines_is_drawn_by_dot(generated
     assert drawn <= 3 * written, (drawn, written)
     drawing = parse_svg(svg.read_text(encoding="utf-8"))
     assert len(drawing.nodes) == 400 and len(drawing.edges) == 400
+
+
+def test_the_dense_overview_of_400_interlinked_pipelines_is_laid_out_by_force_within_a_few_times_its_source(
+        tmp_path_factory: pytest.TempPathFactory, tmp_path: Path) -> None:
+    """Pipelines that read each other's data give an overview with thousands of edges between a few hundred
+    boxes: Graphviz's layered layout takes minutes there, its force-directed one seconds."""
+    need_dot()
+    folder = tmp_path_factory.mktemp("interlinked-400")
+    GENERATE.write_project(folder, 400, interlinked=True)
+    svg, dot = tmp_path / "overview.svg", tmp_path / "overview.dot"
+    command = [sys.executable, "-m", "loopscan", "graph", str(folder), "--overview", "-o"]
+    written = wall_time([*command, str(dot)])
+    drawn = wall_time([*command, str(svg), "-f", "svg"])
+    print(f"svg of the interlinked overview of 400 pipelines: {drawn:.2f} s; as DOT source: {written:.2f} s")
+    source = dot.read_text(encoding="utf-8")
+    assert "layout=sfdp" in source.splitlines()[1]
+    assert source.count(" -> ") > LAYERED_AT_MOST_EDGES
+    assert drawn <= 4 * written, (drawn, written)
+    drawing = parse_svg(svg.read_text(encoding="utf-8"))
+    assert len(drawing.nodes) >= 400
+
+
+def test_a_sparse_overview_is_laid_out_left_to_right(run: Run) -> None:
+    source = run("graph", str(EXAMPLES), "--overview", "-f", "dot").out
+    assert "layout=" not in source and "rankdir=LR" in source.splitlines()[1]
 
 
 def test_a_layout_past_the_timeout_exits_2_naming_the_overview_and_leaves_no_file(

@@ -98,9 +98,11 @@ def render_image(diagram: Diagram, image_format: str, timeout: float = DOT_TIMEO
 def to_digraph(diagram: Diagram) -> graphviz.Digraph:
     """The diagram as a ``graphviz.Digraph``: one cluster per pipeline, loose nodes, edges, the legend."""
     heading = [diagram.title, diagram.note] if diagram.note else [diagram.title]
+    # The source names its engine, so `dot -Tsvg` of the written file lays it out as loopscan does.
+    layout = {"layout": "sfdp", "overlap": "prism"} if diagram.layout == "force" else {}
     digraph = graphviz.Digraph(
         "loopscan",
-        graph_attr={"rankdir": "LR", "label": text(heading), "labelloc": "t", "fontname": FONT,
+        graph_attr={**layout, "rankdir": "LR", "label": text(heading), "labelloc": "t", "fontname": FONT,
                     "fontsize": "14", "nodesep": "0.3", "ranksep": "0.5"},
         node_attr={"fontname": FONT, "fontsize": "10", "style": "filled", "fillcolor": "#ffffff",
                    "color": "#333333"},
