@@ -17,9 +17,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from loopscan.graph.globs import compile_glob
+from loopscan.graph.globs import compile_glob, is_glob, literal_prefix
 from loopscan.graph.link import link
-from loopscan.graph.uris import overlapping_pairs
+from loopscan.graph.uris import find_overlaps, overlapping_pairs
 from loopscan.sources.discover import discover
 from loopscan.sources.load import load_files
 from tests.conftest import Result
@@ -441,3 +441,60 @@ def test_100000_uris_link_exactly_and_in_time_linear_in_their_number() -> None:
     assert len(found) == len(expected) == 100_000
     assert set(found) == expected
     assert took < 20 * floor, f"linking took {took:.3f}s, {took / floor:.1f}x the floor of {floor:.3f}s"
+
+
+def overlap(first: str, second: str) -> bool:
+    """Whether two URIs overlap, decided by comparing the two (the rules in :mod:`loopscan.graph.uris`)."""
+    if first == second:
+        return True
+    if is_glob(first) and is_glob(second):
+        one, other = literal_prefix(first), literal_prefix(second)
+        return one.startswith(other) or other.startswith(one)
+    if is_glob(first) or is_glob(second):
+        pattern, uri = (first, second) if is_glob(first) else (second, first)
+        glob = compile_glob(pattern + "**" if pattern.endswith("/") else pattern)
+        return glob.reaches(uri) if uri.endswith("/") else glob.match(uri)
+    return (first.endswith("/") and second.startswith(first)) or (second.endswith("/") and first.startswith(second))
+
+
+GLOB_SEGMENTS = st.sampled_from(["a", "b", "ab", "a.json", "", "*", "**", "a*", "*.json", "[ab]", "?", "**.json"])
+
+
+@st.composite
+def any_uris(draw: st.DrawFn) -> str:
+    """URIs, prefixes and globs of every shape the index takes apart: literal, wildcard and ``**`` segments."""
+    parts = draw(st.lists(GLOB_SEGMENTS, max_size=4))
+    root = draw(st.sampled_from(["s3://", "s3:/", "gs://", "s3://lake/"]))
+    return root + "/".join(parts) + draw(st.sampled_from(["", "/"]))
+
+
+@settings(max_examples=1000, deadline=None)
+@given(st.lists(any_uris(), max_size=25))
+def test_indexed_overlaps_are_those_of_comparing_every_pair(uris: list[str]) -> None:
+    unique = sorted(set(uris))
+    expected = {(a, b) for index, a in enumerate(unique) for b in unique[index + 1:] if overlap(a, b)}
+    assert pairs(*uris) == expected
+
+
+@pytest.mark.parametrize("glob, prefix, overlaps", [
+    ("s3://b/x/*.json", "s3://b/x/", True),
+    ("s3://b/x/*.json", "s3://b/x/y/", False),  # nothing under y/ is a .json file directly in x/
+    ("s3://b/*/gen/**", "s3://b/2026/", True),
+    ("s3://b/*/gen/**", "s3://b/2026/raw/", False),
+    ("s3://b/*/gen/**", "s3://b/2026/gen/a/", True),
+    ("s3://b/te*/x", "s3://b/", True),
+    ("s3://**", "s3://anything/at/all/", True),
+], ids=lambda value: str(value))
+def test_a_glob_overlaps_a_prefix_when_something_under_the_prefix_may_match(
+        glob: str, prefix: str, overlaps: bool) -> None:
+    assert (pairs(glob, prefix) == {tuple(sorted((glob, prefix)))}) is overlaps
+
+
+def test_globs_are_grouped_by_their_literal_part_so_that_a_folder_of_globs_is_no_clique() -> None:
+    globs = [f"s3://lake/*/part-{i}.json" for i in range(1000)]
+    found = find_overlaps([*globs, "s3://lake/t/*.json", "s3://other/*"])
+    assert found.globs == {"s3://lake/": tuple(sorted(globs)), "s3://lake/t/": ("s3://lake/t/*.json",),
+                           "s3://other/": ("s3://other/*",)}
+    assert found.nested == (("s3://lake/", "s3://lake/t/"),)
+    assert found.pairs == ()
+    assert len(set(found.glob_pairs())) == 1000 * 999 // 2 + 1000

@@ -9,7 +9,10 @@ g's component.
 
 The searches walk plain sorted successor lists (:func:`successor_lists`),
 built once per graph: that keeps them fast on graphs of 100,000 nodes and
-makes every answer deterministic.
+makes every answer deterministic. A witness passes the hubs of linking
+(:func:`~loopscan.graph.dataflow.is_hub`) as the links they stand for, so it
+names only steps and artifacts, and is the one the links drawn one by one
+would give.
 """
 
 from __future__ import annotations
@@ -17,7 +20,7 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
 
-from loopscan.graph.dataflow import GraphLike
+from loopscan.graph.dataflow import GraphLike, ThroughHubs, is_hub
 
 NodePredicate = Callable[[str], bool]
 Adjacency = Mapping[str, Sequence[str]]
@@ -27,14 +30,22 @@ def is_generate(graph: GraphLike, node: str) -> bool:
     return graph.nodes[node]["kind"] == "generate"
 
 
-def successor_lists(graph: GraphLike) -> dict[str, list[str]]:
+class SuccessorLists(dict[str, list[str]]):
+    """Each node's successors, sorted, and which of the nodes are hubs (:func:`successor_lists`)."""
+
+    hubs: frozenset[str] = frozenset()
+
+
+def successor_lists(graph: GraphLike) -> SuccessorLists:
     """Each node's successors, sorted.
 
     >>> import networkx as nx
     >>> successor_lists(nx.DiGraph([("a", "c"), ("a", "b"), ("b", "a")]))
     {'a': ['b', 'c'], 'c': [], 'b': ['a']}
     """
-    return {node: sorted(successors) for node, successors in graph.succ.items()}
+    lists = SuccessorLists((node, sorted(successors)) for node, successors in graph.succ.items())
+    lists.hubs = frozenset(node for node, attributes in graph.nodes.items() if is_hub(attributes))
+    return lists
 
 
 def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = ()) -> Iterator[list[str]]:
@@ -146,6 +157,7 @@ def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str] | Non
     Returns the nodes in order, starting with ``start`` (not repeated at the
     end), or an empty list when there is no such cycle. With ``within`` None,
     ``adjacency`` already holds only the nodes to use (:func:`restricted`).
+    The hubs of :class:`SuccessorLists` are passed through, never named.
 
     >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["a"]}
     >>> shortest_cycle(adjacency, "a", {"a", "b", "c"})
@@ -155,11 +167,13 @@ def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str] | Non
     """
     if within is not None:
         adjacency = restricted(adjacency, {*within, start})
+    hubs: frozenset[str] = getattr(adjacency, "hubs", frozenset())
+    successors = ThroughHubs(adjacency, hubs).successors if hubs else adjacency.__getitem__
     parent: dict[str, str] = {}
     queue: deque[str] = deque([start])
     while queue:
         node = queue.popleft()
-        for successor in adjacency[node]:
+        for successor in successors(node):
             if successor == start:
                 path = [node]
                 while path[-1] != start:
@@ -171,11 +185,13 @@ def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str] | Non
     return []
 
 
-def restricted(adjacency: Adjacency, within: Iterable[str]) -> dict[str, list[str]]:
+def restricted(adjacency: Adjacency, within: Iterable[str]) -> SuccessorLists:
     """The successor lists of the nodes in ``within``, keeping only successors in ``within`` (order kept).
 
     >>> restricted({"a": ["b", "c"], "b": ["a"], "c": ["a"]}, {"a", "b"})
     {'a': ['b'], 'b': ['a']}
     """
     allowed = within if isinstance(within, (set, frozenset)) else set(within)
-    return {node: [head for head in adjacency[node] if head in allowed] for node in sorted(allowed)}
+    lists = SuccessorLists((node, [head for head in adjacency[node] if head in allowed]) for node in sorted(allowed))
+    lists.hubs = getattr(adjacency, "hubs", frozenset()) & allowed
+    return lists

@@ -12,11 +12,11 @@ walking the graph:
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from loopscan.analysis.provenance import ARTIFACT_KINDS
-from loopscan.graph.dataflow import GraphLike
+from loopscan.graph.dataflow import GraphLike, is_hub
 
 
 @dataclass(frozen=True)
@@ -44,6 +44,9 @@ class Exposure:
 def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
     """Each artifact that some step writes, with those writes (direct ones first).
 
+    Through a hub (:func:`~loopscan.graph.dataflow.is_hub`) an artifact gets
+    the writes into the artifacts that link into the hub, its own left out.
+
     >>> import networkx as nx
     >>> g = nx.DiGraph()
     >>> g.add_edge("etl", "lake", link=False)
@@ -58,19 +61,55 @@ def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
         for artifact, edge in successors.items():
             if not edge.get("link"):
                 direct.setdefault(artifact, []).append(Write(step, artifact))
-    reached = set(direct)  # what a step writes, and what overlaps it
-    for other in direct:
-        reached.update(node for node, edge in graph.succ[other].items() if edge.get("link"))
+    relayed: dict[str, tuple[tuple[Write, ...], dict[str, list[int]]]] = {}
+
+    def through(hub: str) -> tuple[tuple[Write, ...], dict[str, list[int]]]:
+        """The writes that reach what a hub links to, sorted, and where the writes into each artifact are."""
+        found = relayed.get(hub)
+        if found is None:
+            writes = {write: None for other, edge in graph.pred[hub].items() if edge.get("link")
+                      for write in (through(other)[0] if is_hub(graph.nodes[other]) else direct.get(other, ()))}
+            ordered = tuple(sorted(writes, key=_order))
+            at: dict[str, list[int]] = {}
+            for index, write in enumerate(ordered):
+                at.setdefault(write.into, []).append(index)
+            found = relayed[hub] = (ordered, at)
+        return found
+
     found: dict[str, tuple[Write, ...]] = {}
-    for node in graph:
-        if node not in reached:
+    for node, attributes in graph.nodes.items():
+        if is_hub(attributes):
             continue
-        overlapping = [write for other, edge in graph.pred[node].items() if edge.get("link")
-                       for write in direct.get(other, ())]
-        writes = sorted(direct.get(node, ()), key=_order) + sorted(overlapping, key=_order)
-        if writes:
-            found[node] = tuple(writes)
+        sources = [other for other, edge in graph.pred[node].items() if edge.get("link")]
+        own = sorted(direct.get(node, ()), key=_order)
+        if len(sources) == 1 and is_hub(graph.nodes[sources[0]]):  # the usual way through a hub: one cut, no sort
+            writes, at = through(sources[0])
+            overlapping = _without(writes, at.get(node, ()))
+        else:
+            unique = {write: None for other in sources
+                      for write in (through(other)[0] if is_hub(graph.nodes[other]) else direct.get(other, ()))
+                      if write.into != node}
+            overlapping = tuple(sorted(unique, key=_order))
+        if own or overlapping:
+            found[node] = (*own, *overlapping)
     return found
+
+
+def _without(writes: tuple[Write, ...], cuts: Sequence[int]) -> tuple[Write, ...]:
+    """``writes`` without those at the indexes ``cuts`` (ascending), by slicing.
+
+    >>> _without(("a", "b", "c", "d"), [1, 2]), _without(("a",), [])
+    (('a', 'd'), ('a',))
+    """
+    if not cuts:
+        return writes
+    kept: list[Write] = []
+    start = 0
+    for index in cuts:
+        kept.extend(writes[start:index])
+        start = index + 1
+    kept.extend(writes[start:])
+    return tuple(kept)
 
 
 def _order(write: Write) -> tuple[str, str]:

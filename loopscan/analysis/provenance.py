@@ -32,7 +32,7 @@ from collections import deque
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from loopscan.graph.dataflow import GraphLike
+from loopscan.graph.dataflow import GraphLike, ThroughHubs, is_hub
 from loopscan.sources.manifest import Artifact, Step
 
 _RANK = {"human": 1, "ai": 1, "mixed": 2, "unknown": 3}
@@ -130,7 +130,7 @@ def analyse_provenance(graph: GraphLike, successors: Mapping[str, Sequence[str]]
     """
     shape = _Shape(graph)
     own = {node: _BITS[_declared(attributes)] for node, attributes in graph.nodes.items()
-           if attributes.get("kind") in ARTIFACT_KINDS}
+           if attributes.get("kind") in ARTIFACT_KINDS and node not in shape.hubs}
     written: dict[str, int] = {}
     overlapping: dict[str, int] = {}
     value: dict[str, int] = {}
@@ -178,9 +178,12 @@ class _Shape:
         self.models: set[str] = set()
         self.generates: set[str] = set()
         self.ingests: list[str] = []
+        self.hubs: set[str] = set()
         for node, attributes in graph.nodes.items():
             kind = attributes.get("kind")
             decl = attributes.get("decl")
+            if is_hub(attributes):
+                self.hubs.add(node)
             if kind in ARTIFACT_KINDS:
                 self.rule[node] = _JOINED
             elif kind == "generate":
@@ -215,10 +218,12 @@ def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlap
     node's value (nothing out of a model: a model is not data, and what a
     generate step makes of it is ``ai`` whatever the model was trained on);
     over a URI overlap only what steps wrote into it (its label stays put).
+    A hub (:func:`~loopscan.graph.dataflow.is_hub`) takes what crosses a link
+    into it as written into it, and so passes it on over its own links.
     """
     queue: deque[str] = deque(start)
     queued = set(queue)
-    rule, constant, models, succ = shape.rule, shape.constant, shape.models, shape.succ
+    rule, constant, models, succ, hubs = shape.rule, shape.constant, shape.models, shape.succ, shape.hubs
     while queue:
         node = queue.popleft()
         queued.discard(node)
@@ -237,7 +242,7 @@ def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlap
         if not (plain or into):
             continue
         for head, edge in succ[node].items():
-            out, target = (into, overlapping) if edge.get("link") else (plain, written)
+            out, target = (into, written if head in hubs else overlapping) if edge.get("link") else (plain, written)
             if not out:
                 continue
             before = target.get(head, 0)
@@ -277,11 +282,14 @@ def _trace(graph: GraphLike, ordered: Mapping[str, Sequence[str]], shape: _Shape
     over a URI overlap, which only what steps wrote into the node crosses, it
     is ``written``. ``ordered`` gives each node's successors sorted, so the
     trace is deterministic. Each node is reached at most twice (written into,
-    or not), so the trace is linear.
+    or not), so the trace is linear. Hubs are passed as the links they stand
+    for (:class:`~loopscan.graph.dataflow.ThroughHubs`): a trail never names
+    one, and is the one the links drawn one by one would give.
     """
     parent: dict[_State, _State | None] = {}
     first: dict[str, _State] = {}
     generates = shape.generates
+    search = ThroughHubs(ordered, shape.hubs)
     for tier in tiers:
         queue: deque[_State] = deque()
         for state in tier:
@@ -297,8 +305,9 @@ def _trace(graph: GraphLike, ordered: Mapping[str, Sequence[str]], shape: _Shape
             if not (over_plain or over_link):
                 continue
             edges = graph.succ[node]
-            for successor in ordered[node]:
-                link = bool(edges[successor].get("link"))
+            for successor in search.successors(node, open_hubs=over_link):
+                edge = edges.get(successor)
+                link = edge is None or bool(edge.get("link"))  # None: reached through a hub, over links
                 if not (over_link if link else over_plain):
                     continue
                 if successor in generates:  # it starts AI data afresh

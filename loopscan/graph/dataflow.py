@@ -13,13 +13,102 @@ for plugin rules, diagrams and tests.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from bisect import bisect_left
+from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Set as AbstractSet
 from typing import TYPE_CHECKING, Any, Protocol
 
 if TYPE_CHECKING:
     import networkx as nx
 
 Attributes = dict[str, Any]
+
+
+def is_hub(attributes: Mapping[str, Any]) -> bool:
+    """A hub node: where linking joins the artifacts of a URI that many artifacts share.
+
+    A hub stands for the data at its URI: links run from the artifacts written
+    there into it, and from it to the artifacts that read there (see
+    :func:`loopscan.graph.link._link_uris`). What is written into an artifact
+    crosses a link once; through a hub it crosses the two links as one.
+
+    >>> is_hub({"kind": "uri", "hub": True}), is_hub({"kind": "uri"})
+    (True, False)
+    """
+    return bool(attributes.get("hub"))
+
+
+class ThroughHubs:
+    """Successors for one breadth-first search, each hub replaced by what it links to.
+
+    A search that walks :meth:`successors` instead of the successor lists
+    themselves meets the nodes in the same order as if each hub's links were
+    drawn one by one: from every artifact written at a URI to every artifact
+    read there, but not to itself. A hub is opened once per search, so the
+    search stays linear: the first time, it gives all its targets except the
+    node it was reached from; after that, only that one node (reached from
+    elsewhere, it is a target like any other), and then nothing.
+
+    >>> adjacency = {"a": ["hub", "z"], "b": ["hub"], "hub": ["a", "b", "c"], "c": [], "z": []}
+    >>> search = ThroughHubs(adjacency, {"hub"})
+    >>> list(search.successors("a")), list(search.successors("b")), list(search.successors("c"))
+    (['b', 'c', 'z'], ['a'], [])
+    >>> adjacency = {"a": ["out"], "b": ["out"], "out": ["in"], "in": ["a", "b"]}  # a hub into a hub
+    >>> search = ThroughHubs(adjacency, {"out", "in"})
+    >>> list(search.successors("a")), list(search.successors("b"))
+    (['b'], ['a'])
+    """
+
+    def __init__(self, adjacency: Mapping[str, Sequence[str]], hubs: AbstractSet[str]) -> None:
+        self.adjacency = adjacency
+        self.hubs = hubs
+        self.opened: dict[str, str | None] = {}
+        """Each hub opened so far, with the node it left out (None once that one was given too)."""
+
+    def successors(self, node: str, open_hubs: bool = True) -> Sequence[str]:
+        """The successors of ``node`` in sorted order (as the lists are), hubs opened unless ``open_hubs`` is false."""
+        heads = self.adjacency[node]
+        if self.hubs.isdisjoint(heads):
+            return heads
+        found = [head for head in heads if head not in self.hubs]
+        if not open_hubs:
+            return found
+        opened = [targets for head in heads if head in self.hubs if (targets := self._targets(head, node))]
+        if not opened:  # the usual case once its hubs are open: nothing to merge
+            return found
+        for targets in opened:
+            found += targets
+        return _sorted_unique(found)
+
+    def _targets(self, hub: str, origin: str) -> list[str]:
+        """What ``hub`` links to (through the hubs it links to as well) that this search has not been given."""
+        if hub in self.opened:
+            left_out = self.opened[hub]
+            if left_out is None or left_out == origin:
+                return []
+            self.opened[hub] = None
+            return [left_out]
+        heads = self.adjacency[hub]
+        at = bisect_left(heads, origin)
+        skipped = at < len(heads) and heads[at] == origin
+        found = [head for head in heads if head not in self.hubs and head != origin]
+        for inner in heads:
+            if inner in self.hubs:
+                fresh = inner not in self.opened
+                found += self._targets(inner, origin)
+                skipped = skipped or (fresh and self.opened[inner] == origin)
+        self.opened[hub] = origin if skipped else None
+        return found
+
+
+def _sorted_unique(items: list[str]) -> list[str]:
+    """``items`` (runs of sorted strings) sorted, each once: list.sort merges sorted runs in linear time.
+
+    >>> _sorted_unique(["a", "c", "b", "c"])
+    ['a', 'b', 'c']
+    """
+    items.sort()
+    return list(dict.fromkeys(items))
 
 
 class GraphLike(Protocol):

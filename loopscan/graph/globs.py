@@ -1,4 +1,12 @@
-"""Glob patterns for URIs and paths: ``*`` stays within a segment, ``**`` crosses them."""
+"""Glob patterns for URIs and paths: ``*`` stays within a segment, ``**`` crosses them.
+
+A :class:`Glob` answers two questions of a text: does the glob match it
+(:meth:`Glob.match`), and could it match something that starts with it
+(:meth:`Glob.reaches`: does a glob reach into the folder ``s3://lake/a/``).
+:func:`path_segments` splits a glob into path segments, so that it can be
+matched against a tree of URIs one folder at a time
+(:mod:`loopscan.graph.uris`).
+"""
 
 from __future__ import annotations
 
@@ -33,6 +41,10 @@ class _Token:
     kind: str
     regex: str
     accepts: Callable[[str], bool] | None = None
+    source: str = ""
+    """The text of the glob it stands for."""
+    literal: bool = False
+    """It stands for its own character only."""
 
 
 @dataclass(frozen=True)
@@ -55,6 +67,15 @@ class Glob:
             return self.regex.match(text) is not None
         return _simulate(self.tokens, text)
 
+    def reaches(self, text: str) -> bool:
+        """Whether the glob matches some text that starts with ``text``.
+
+        >>> glob = compile_glob("s3://lake/*.json")
+        >>> glob.reaches("s3://lake/"), glob.reaches("s3://lake/a"), glob.reaches("s3://lake/a/")
+        (True, True, False)
+        """
+        return bool(_advance(self.tokens, text, stop_at_star=True))
+
 
 @cache
 def compile_glob(pattern: str) -> Glob:
@@ -69,35 +90,102 @@ def compile_glob(pattern: str) -> Glob:
     >>> compile_glob("s3://" + "**a" * 12 + "!").match("s3://" + "a" * 3000)
     False
     """
-    tokens = tuple(_tokens(pattern))
+    return _compiled(pattern, tuple(_tokens(pattern)))
+
+
+def _compiled(pattern: str, tokens: tuple[_Token, ...]) -> Glob:
     bounded = sum(t.kind in ("any", "anydir") for t in tokens) <= 1 and all(
         segment.count("star") <= 1 for segment in _segments(tokens))
     regex = re.compile("".join(t.regex for t in tokens) + r"\Z", re.DOTALL) if bounded else None
     return Glob(pattern, tokens, regex)
 
 
+@dataclass(frozen=True)
+class Segment:
+    """One path segment of a glob (:func:`path_segments`).
+
+    ``kind`` is ``name`` (it matches one segment of a path: its ``literal``
+    text when it has no wildcard, else what its ``glob`` matches), ``any`` (a
+    last segment ``**``: one or more segments, whatever they hold) or
+    ``anydir`` (``**/``: zero or more whole segments).
+    """
+
+    kind: str
+    literal: str | None = None
+    glob: Glob | None = None
+
+    def matches(self, name: str) -> bool:
+        """Whether this ``name`` segment matches ``name``, one segment of a path (it holds no ``/``)."""
+        if self.literal is not None:
+            return name == self.literal
+        return self.glob is not None and self.glob.match(name)
+
+
+@cache
+def path_segments(pattern: str) -> tuple[Segment, ...] | None:
+    """The glob split at its slashes: the segments of a path it matches match these in turn.
+
+    None when the glob does not split so: a ``**`` shares its segment with
+    other characters (``s3://b/**.json``), or a bracket may match ``/``.
+
+    >>> [(s.kind, s.literal) for s in path_segments("s3://lake/*/**/x.json")]
+    [('name', 's3:'), ('name', ''), ('name', 'lake'), ('name', None), ('anydir', None), ('name', 'x.json')]
+    >>> [s.kind for s in path_segments("s3://**")], path_segments("s3://lake/**.json")
+    (['name', 'name', 'any'], None)
+    """
+    tokens = tuple(_tokens(pattern))
+    found: list[Segment] = []
+    current: list[_Token] = []
+    for index, token in enumerate(tokens):
+        if token.kind == "char" and token.literal and token.source == "/":
+            found.append(_name_segment(current))
+            current = []
+        elif token.kind == "char" and token.accepts is not None and token.accepts("/"):
+            return None
+        elif token.kind == "anydir":
+            if current:
+                return None
+            found.append(Segment("anydir"))
+        elif token.kind == "any":
+            if current or index != len(tokens) - 1:
+                return None
+            return (*found, Segment("any"))
+        else:
+            current.append(token)
+    found.append(_name_segment(current))
+    return tuple(found)
+
+
+def _name_segment(tokens: list[_Token]) -> Segment:
+    text = "".join(token.source for token in tokens)
+    if all(token.literal for token in tokens):
+        return Segment("name", literal=text)
+    return Segment("name", glob=_compiled(text, tuple(tokens)))
+
+
 def _tokens(pattern: str) -> Iterator[_Token]:
     i = 0
     while i < len(pattern):
         if pattern.startswith("**/", i):
-            yield _Token("anydir", "(?:.*/)?")
+            yield _Token("anydir", "(?:.*/)?", source="**/")
             i += 3
         elif pattern.startswith("**", i):
-            yield _Token("any", ".*")
+            yield _Token("any", ".*", source="**")
             i += 2
         elif pattern[i] == "*":
-            yield _Token("star", "[^/]*")
+            yield _Token("star", "[^/]*", source="*")
             i += 1
         elif pattern[i] == "?":
-            yield _Token("char", "[^/]", lambda char: char != "/")
+            yield _Token("char", "[^/]", lambda char: char != "/", source="?")
             i += 1
         elif pattern[i] == "[" and (end := pattern.find("]", i + 2)) != -1 and (
                 char_class := _char_class(pattern[i + 1:end])) is not None:
-            yield _Token("char", char_class, re.compile(char_class, re.DOTALL).fullmatch)  # type: ignore[arg-type]
+            yield _Token("char", char_class, re.compile(char_class, re.DOTALL).fullmatch,  # type: ignore[arg-type]
+                         source=pattern[i:end + 1])
             i = end + 1
         else:
             literal = pattern[i]
-            yield _Token("char", re.escape(literal), literal.__eq__)
+            yield _Token("char", re.escape(literal), literal.__eq__, source=literal, literal=True)
             i += 1
 
 
@@ -113,11 +201,18 @@ def _segments(tokens: tuple[_Token, ...]) -> list[list[str]]:
 
 
 def _simulate(tokens: tuple[_Token, ...], text: str) -> bool:
-    """Whole-string match by advancing a set of states one character at a time.
+    """Whole-string match by advancing a set of states one character at a time (:func:`_advance`)."""
+    return 2 * len(tokens) in _advance(tokens, text)
+
+
+def _advance(tokens: tuple[_Token, ...], text: str, stop_at_star: bool = False) -> set[int]:
+    """The states the glob can be in after reading ``text``; empty when no continuation can match.
 
     State ``2 * i`` means "at token ``i``"; ``2 * i + 1`` means "inside the
     ``**/`` at token ``i``", which consumes anything and is left only through a
-    ``/`` (``**/`` matches nothing, or anything that ends in ``/``).
+    ``/`` (``**/`` matches nothing, or anything that ends in ``/``); ``2 * len(tokens)``
+    is the end. With ``stop_at_star``, reading stops as soon as a state is at or
+    inside a ``**``: whatever follows, the glob can still match.
     """
     end = len(tokens)
 
@@ -137,8 +232,14 @@ def _simulate(tokens: tuple[_Token, ...], text: str) -> bool:
                     stack.append(new)
         return reached
 
+    def past_star(states: set[int]) -> bool:
+        return any(state % 2 or (state // 2 < end and tokens[state // 2].kind in ("any", "anydir"))
+                   for state in states)
+
     states = closure({0})
     for char in text:
+        if stop_at_star and past_star(states):
+            return states
         following: set[int] = set()
         for state in states:
             index = state // 2
@@ -157,8 +258,8 @@ def _simulate(tokens: tuple[_Token, ...], text: str) -> bool:
                 following.add(state)
         states = closure(following)
         if not states:
-            return False
-    return 2 * end in states
+            return states
+    return states
 
 
 def _char_class(body: str) -> str | None:

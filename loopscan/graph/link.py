@@ -9,9 +9,11 @@ other.
 Node attributes: ``kind`` (a step kind, or ``dataset``/``model``/``uri``),
 ``pipeline`` (None for URI nodes) and ``decl`` (the :class:`Step` or
 :class:`Artifact`, None for URI nodes). Edge attribute ``link`` is True on
-URI-overlap edges. The graph is a :class:`~loopscan.graph.dataflow.DataFlow` (plain
-dicts, what the analyses walk); :attr:`Linked.graph` gives the same graph as a
-``networkx.DiGraph``.
+URI-overlap edges. A URI that many artifacts share is linked through a hub
+node (kind ``uri``, attribute ``hub``) instead of artifact to artifact
+(:func:`_link_uris`), so that linking stays near-linear. The graph is a
+:class:`~loopscan.graph.dataflow.DataFlow` (plain dicts, what the analyses
+walk); :attr:`Linked.graph` gives the same graph as a ``networkx.DiGraph``.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from loopscan.findings import Location, Problem, RecordedProblem
 from loopscan.graph.dataflow import DataFlow
-from loopscan.graph.uris import overlapping_pairs
+from loopscan.graph.uris import find_overlaps
 from loopscan.integrity import CONFLICTING_ARTIFACT, UNKNOWN_REFERENCE
 from loopscan.sources.manifest import Artifact, Manifest, Ref, Step
 from loopscan.wording import did_you_mean
@@ -79,12 +81,13 @@ def link(manifests: Iterable[Manifest]) -> Linked:
     declared_uri = _declared_uris(linked)
     loop_names = _loop_names(linked.manifests)
     for manifest in linked.manifests:
+        own = _Own.of(manifest)
         for step in manifest.steps.values():
             for ref in step.inputs:
-                _connect(linked, manifest, ref, declared_uri, step, into_step=True)
+                _connect(linked, manifest, own, ref, declared_uri, step, into_step=True)
             for ref in step.outputs:
-                _connect(linked, manifest, ref, declared_uri, step, into_step=False)
-        _check_other_references(linked, manifest, by_name, declared_uri, loop_names)
+                _connect(linked, manifest, own, ref, declared_uri, step, into_step=False)
+        _check_other_references(linked, manifest, own, by_name, declared_uri, loop_names)
     _link_uris(linked.dataflow)
     return linked
 
@@ -128,9 +131,26 @@ def _declared_uris(linked: Linked) -> dict[str, Artifact]:
     return first
 
 
-def _connect(linked: Linked, manifest: Manifest, ref: Ref, declared_uri: dict[str, Artifact],
+@dataclass(frozen=True)
+class _Own:
+    """One manifest's artifacts by id, and by URI (the first with each URI): made once, looked up per reference."""
+
+    artifacts: dict[str, Artifact]
+    by_uri: dict[str, Artifact]
+
+    @classmethod
+    def of(cls, manifest: Manifest) -> _Own:
+        artifacts = manifest.artifacts
+        by_uri: dict[str, Artifact] = {}
+        for artifact in artifacts.values():
+            if artifact.uri is not None:
+                by_uri.setdefault(artifact.uri, artifact)
+        return cls(artifacts, by_uri)
+
+
+def _connect(linked: Linked, manifest: Manifest, own: _Own, ref: Ref, declared_uri: dict[str, Artifact],
              step: Step, into_step: bool) -> None:
-    node = _artifact_node(linked, manifest, ref, declared_uri)
+    node = _artifact_node(linked, manifest, own, ref, declared_uri)
     if node is None:
         return
     linked.nodes[ref] = node
@@ -143,24 +163,24 @@ def _connect(linked: Linked, manifest: Manifest, ref: Ref, declared_uri: dict[st
         graph.add_edge(step.qualified, node, link=False)
 
 
-def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
+def _artifact_node(linked: Linked, manifest: Manifest, own: _Own, ref: Ref,
                    declared_uri: dict[str, Artifact]) -> str | None:
     """The graph node an input, output, anchor or eval set names; None (and LS004) if none."""
     if not ref.is_uri:
-        artifact = manifest.artifacts.get(ref.text)
+        artifact = own.artifacts.get(ref.text)
         if artifact is not None:
             return artifact.qualified
         hint = ""
         if ref.text in manifest.steps:
             hint = f" ({ref.text!r} is a step; inputs and outputs name datasets and models)"
         else:
-            hint = did_you_mean(ref.text, manifest.artifacts)
+            hint = did_you_mean(ref.text, own.artifacts)
         message = f"{ref.text!r} names no dataset or model of pipeline {manifest.pipeline!r}{hint}"
         linked.problems.append(_problem(UNKNOWN_REFERENCE, message, ref.location, manifest))
         return None
-    for artifact in manifest.artifacts.values():
-        if artifact.uri == ref.text:
-            return artifact.qualified
+    artifact = own.by_uri.get(ref.text)
+    if artifact is not None:
+        return artifact.qualified
     qualified = linked.dataflow.nodes.get(ref.text)
     if qualified is not None and qualified["kind"] in ("dataset", "model"):
         return ref.text
@@ -168,17 +188,17 @@ def _artifact_node(linked: Linked, manifest: Manifest, ref: Ref,
     return declared.qualified if declared is not None else ref.text
 
 
-def _check_other_references(linked: Linked, manifest: Manifest, by_name: dict[str, Manifest],
+def _check_other_references(linked: Linked, manifest: Manifest, own: _Own, by_name: dict[str, Manifest],
                              declared_uri: dict[str, Artifact], loop_names: dict[str, None]) -> None:
     """Anchors, eval sets, loop steps and override targets must name something (LS004)."""
     for step in manifest.steps.values():
         if step.mixing is not None and step.mixing.anchor is not None:
-            node = _artifact_node(linked, manifest, step.mixing.anchor, declared_uri)
+            node = _artifact_node(linked, manifest, own, step.mixing.anchor, declared_uri)
             if node is not None:
                 linked.nodes[step.mixing.anchor] = node
     for model in manifest.models.values():
         if model.monitoring is not None and model.monitoring.eval_set is not None:
-            node = _artifact_node(linked, manifest, model.monitoring.eval_set, declared_uri)
+            node = _artifact_node(linked, manifest, own, model.monitoring.eval_set, declared_uri)
             if node is not None:
                 linked.nodes[model.monitoring.eval_set] = node
     for loop in manifest.loops.values():
@@ -224,15 +244,49 @@ def _loop_names(manifests: Iterable[Manifest]) -> dict[str, None]:
     return {name: None for manifest in manifests for name in manifest.loops}
 
 
+DIRECT_AT_MOST = 8
+"""How many writers, and how many artifacts, a URI may have and still be linked artifact to artifact.
+
+Beyond that it is linked through a hub node (:func:`_link_uris`), so that
+2,000 artifacts at one URI make 4,000 edges, not 4 million.
+"""
+
+
+@dataclass
+class _Shared:
+    """Artifacts linked as one: those at one URI, or those at the globs of one literal part."""
+
+    name: str
+    """What its hub nodes are named after."""
+    members: list[str]
+    writers: list[str]
+    """The members that some step writes."""
+    partners: int = 0
+    """How many other groups it is linked with."""
+    sources: list[str] = field(default_factory=list)
+    """What its links start from: its writers, or the hub they write into."""
+    targets: list[str] = field(default_factory=list)
+    """What its links end at: its members, or the hub they are read from."""
+
 
 def _link_uris(graph: DataFlow) -> None:
-    """Add a ``link`` edge from each artifact a step writes to every artifact whose URI overlaps it.
+    """Link each artifact a step writes to every artifact whose URI overlaps it.
 
     Only written artifacts get outgoing links: a write to W feeds a reader of
     R when W and R overlap, and an artifact nothing writes has no data of its
     own to pass on. This also keeps two sibling datasets from being joined
     through a common prefix that only ever is read (``s3://lake/a/`` and
     ``s3://lake/b/`` through ``s3://lake/``).
+
+    A link is an edge from writer to artifact, unless a URI has more than
+    :data:`DIRECT_AT_MOST` writers or artifacts: its writers then link into one
+    hub node, and its artifacts are linked from one. Hubs are nodes of kind
+    ``uri``, marked ``hub``, named after the URI; every edge at a hub is a link.
+    A URI linked with no other URI has one hub for both; one that overlaps
+    others has one for what is written there (``URI (written)``) and one for
+    what is read there (``URI (read)``), so that data written at one URI never
+    reaches a third through the hubs of a second: the analyses follow a hub's
+    links as the links it stands for (:func:`loopscan.graph.dataflow.is_hub`).
     """
     by_uri: dict[str, list[str]] = defaultdict(list)
     for node, attributes in graph.nodes.items():
@@ -242,13 +296,65 @@ def _link_uris(graph: DataFlow) -> None:
             by_uri[uri].append(node)
     written = {node for nodes in by_uri.values() for node in nodes
                if any(not edge["link"] for edge in graph.pred[node].values())}
-    pairs = [(uri, uri) for uri, nodes in by_uri.items() if len(nodes) > 1]
-    for first, second in (*pairs, *overlapping_pairs(by_uri)):
-        for a in by_uri[first]:
-            for b in by_uri[second]:
-                if a == b:
-                    continue
-                if a in written:
-                    graph.add_edge(a, b, link=True)
-                if b in written:
-                    graph.add_edge(b, a, link=True)
+
+    def shared(name: str, members: list[str]) -> _Shared:
+        return _Shared(name, members, [node for node in members if node in written])
+
+    groups = {uri: shared(uri, nodes) for uri, nodes in by_uri.items()}
+    pairs = [(group, group) for group in groups.values() if len(group.members) > 1]
+    found = find_overlaps(by_uri)
+    for uri, other in found.pairs:
+        pairs += _both_ways(groups[uri], groups[other])
+    by_literal = {literal: shared(f"globs from {literal}", [node for glob in globs for node in by_uri[glob]])
+                  for literal, globs in found.globs.items()}
+    pairs += [(by_literal[literal], by_literal[literal]) for literal, globs in found.globs.items() if len(globs) > 1]
+    for shorter, longer in found.nested:
+        pairs += _both_ways(by_literal[shorter], by_literal[longer])
+    pairs = [(first, second) for first, second in pairs if first.writers]
+
+    linked: dict[int, tuple[_Shared, bool]] = {}
+    for first, second in pairs:
+        linked.setdefault(id(first), (first, False))
+        linked[id(second)] = (second, True)
+        if first is not second:
+            first.partners += 1
+            second.partners += 1
+    for group, read in linked.values():
+        _add_hubs(graph, group, read)
+    for first, second in pairs:
+        for tail in first.sources:
+            for head in second.targets:
+                if tail != head:
+                    graph.add_edge(tail, head, link=True)
+
+
+def _both_ways(first: _Shared, second: _Shared) -> list[tuple[_Shared, _Shared]]:
+    return [(first, second), (second, first)]
+
+
+def _add_hubs(graph: DataFlow, group: _Shared, read: bool) -> None:
+    """Decide where the group's links start and end (``read``: some link ends at it), adding hubs where they pay."""
+    many_writers = len(group.writers) > DIRECT_AT_MOST
+    many_members = read and len(group.members) > DIRECT_AT_MOST
+    if many_writers and many_members and not group.partners:
+        hub = _add_hub(graph, group.name)
+        group.sources = group.targets = [hub]
+    else:
+        group.sources = [_add_hub(graph, f"{group.name} (written)")] if many_writers else group.writers
+        group.targets = [_add_hub(graph, f"{group.name} (read)")] if many_members else group.members
+    if group.sources != group.writers:
+        for writer in group.writers:
+            graph.add_edge(writer, group.sources[0], link=True)
+    if group.targets != group.members:
+        for member in group.members:
+            graph.add_edge(group.targets[0], member, link=True)
+
+
+def _add_hub(graph: DataFlow, name: str) -> str:
+    """Add a hub node named ``name`` (or ``name (2)``... when a node already has that name)."""
+    node, count = name, 1
+    while node in graph:
+        count += 1
+        node = f"{name} ({count})"
+    graph.add_node(node, kind="uri", pipeline=None, decl=None, hub=True)
+    return node
