@@ -145,3 +145,28 @@ def test_loops_loop_in_a_project_without_loops_says_so(run: Run, project: Write,
     result = run("loops", ".", "--loop", "x")
     assert result.code == 2
     assert "it has no loops" in result.err
+
+
+def star(generates: int) -> str:
+    """``generates`` loops that share one pool: generate i writes it, train i reads it into model i,
+    which generate i reads. Every search for a shortest cycle passes the pool and sees every loop."""
+    lines = ["loopscan: 1", "pipeline: star", "owner: ana", "datasets:", "  pool: {provenance: ai}", "models:"]
+    lines += [f"  m{i}: {{}}" for i in range(generates)]
+    lines.append("steps:")
+    for i in range(generates):
+        lines.append(f"  g{i}: {{kind: generate, inputs: [m{i}], outputs: [pool]}}")
+        lines.append(f"  t{i}: {{kind: train, inputs: [pool], outputs: [m{i}]}}")
+    return "\n".join(lines) + "\n"
+
+
+def test_past_the_search_budget_each_generate_step_still_gets_a_real_offending_cycle(
+        run: Run, project: Write) -> None:
+    # 300 generate steps whose searches each walk all 300 loops: past the budget of shortest
+    # searches, the rest get a cycle through the first generate step, cut down to no repeats,
+    # which here is the shortest one too.
+    project("star.yaml", star(300))
+    findings = [f for f in run("check", ".", "--select", "LS301", "-f", "json").json()["findings"]]
+    assert len(findings) == 300
+    for finding in findings:
+        i = finding["node"].removeprefix("star:g")
+        assert finding["cycle"] == [f"star:g{i}", "star:pool", f"star:t{i}", f"star:m{i}"]

@@ -167,22 +167,124 @@ def shortest_cycle(adjacency: Adjacency, start: str, within: Iterable[str] | Non
     """
     if within is not None:
         adjacency = restricted(adjacency, {*within, start})
+    cycle, _ = shortest_cycle_within(adjacency, start, None)
+    return cycle if cycle is not None else []
+
+
+def shortest_cycle_within(adjacency: Adjacency, start: str, budget: int | None) -> tuple[list[str] | None, int]:
+    """:func:`shortest_cycle` over ``adjacency`` as it is, looking at most ``budget`` successors.
+
+    Returns the cycle (empty when there is none), or None when the budget ran
+    out first, and how many successors were looked at.
+
+    >>> adjacency = {"a": ["b"], "b": ["c"], "c": ["a"]}
+    >>> shortest_cycle_within(adjacency, "a", None), shortest_cycle_within(adjacency, "a", 2)
+    ((['a', 'b', 'c'], 3), (None, 2))
+    """
     hubs: frozenset[str] = getattr(adjacency, "hubs", frozenset())
     successors = ThroughHubs(adjacency, hubs).successors if hubs else adjacency.__getitem__
     parent: dict[str, str] = {}
     queue: deque[str] = deque([start])
+    looked = 0
     while queue:
         node = queue.popleft()
-        for successor in successors(node):
+        heads = successors(node)
+        if budget is not None and looked + len(heads) > budget:
+            return None, looked
+        looked += len(heads)
+        for successor in heads:
             if successor == start:
                 path = [node]
                 while path[-1] != start:
                     path.append(parent[path[-1]])
-                return path[::-1]
+                return path[::-1], looked
             if successor not in parent:
                 parent[successor] = node
                 queue.append(successor)
-    return []
+    return [], looked
+
+
+class RootedCycles:
+    """A cycle through any node of one strongly connected component, in time linear in its path.
+
+    Two breadth-first trees, one out of ``root`` and one into it, built once:
+    the cycle through a node goes from it to the root and back, with hubs
+    left out and every detour that comes back to a node it already passed cut
+    off, so that no node repeats. It is a real cycle through the node, not
+    always the shortest: :meth:`Facts._witnesses` uses it only for the
+    witnesses that the budget of shortest searches did not cover.
+
+    >>> adjacency = {"a": ["b"], "b": ["c", "a"], "c": ["a"]}
+    >>> cycles = RootedCycles(adjacency, "a")
+    >>> cycles.through("a"), cycles.through("b"), cycles.through("c")
+    (['a', 'b'], ['b', 'a'], ['c', 'a', 'b'])
+    """
+
+    def __init__(self, adjacency: Adjacency, root: str) -> None:
+        self.adjacency = adjacency
+        self.root = root
+        self.hubs: frozenset[str] = getattr(adjacency, "hubs", frozenset())
+        predecessors: dict[str, list[str]] = {node: [] for node in adjacency}
+        for node, heads in adjacency.items():
+            for head in heads:
+                predecessors[head].append(node)
+        self.towards = _tree(adjacency, root)
+        """Each node's parent on the tree out of the root (the node before it on a path from the root)."""
+        self.back = _tree(predecessors, root)
+        """Each node's next node on a path to the root."""
+
+    def through(self, node: str) -> list[str]:
+        """A cycle through ``node``, starting with it (not repeated at the end)."""
+        if node == self.root:
+            after = next(head for head in self.adjacency[node] if head != node) if self.adjacency[node] else node
+            walk = [node, *self._to_root(after)[:-1]] if after != node else [node]
+        else:
+            walk = [*self._to_root(node), *self._from_root(node)[1:-1]]
+        return _without_repeats([step for step in walk if step not in self.hubs])
+
+    def _to_root(self, node: str) -> list[str]:
+        path = [node]
+        while path[-1] != self.root:
+            path.append(self.back[path[-1]])
+        return path
+
+    def _from_root(self, node: str) -> list[str]:
+        path = [node]
+        while path[-1] != self.root:
+            path.append(self.towards[path[-1]])
+        return path[::-1]
+
+
+def _tree(adjacency: Mapping[str, Sequence[str]], root: str) -> dict[str, str]:
+    """Each node reached from ``root`` breadth-first, with the node it was reached from."""
+    parent: dict[str, str] = {root: root}
+    queue: deque[str] = deque([root])
+    while queue:
+        node = queue.popleft()
+        for head in adjacency[node]:
+            if head not in parent:
+                parent[head] = node
+                queue.append(head)
+    return parent
+
+
+def _without_repeats(walk: list[str]) -> list[str]:
+    """A closed walk with every detour that returns to an earlier node cut off, so no node repeats.
+
+    >>> _without_repeats(["g", "a", "b", "a", "c"])
+    ['g', 'a', 'c']
+    """
+    kept: list[str] = []
+    at: dict[str, int] = {}
+    for node in walk:
+        if node in at:
+            for dropped in kept[at[node] + 1:]:
+                del at[dropped]
+            del kept[at[node] + 1:]
+        else:
+            at[node] = len(kept)
+            kept.append(node)
+    return kept
 
 
 def restricted(adjacency: Adjacency, within: Iterable[str]) -> SuccessorLists:

@@ -13,10 +13,12 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from loopscan.analysis.cycles import (
+    RootedCycles,
     cyclic_generate_steps,
     generate_components,
     restricted,
     shortest_cycle,
+    shortest_cycle_within,
     strongly_connected_components,
     successor_lists,
 )
@@ -94,6 +96,10 @@ class GenerateWitnesses:
     """Its shortest cycle that passes no gate (empty when every cycle passes one)."""
     uncapped: tuple[Waypoint, ...]
     """Its shortest cycle that passes no capping step (empty when every cycle passes one)."""
+
+
+WITNESS_BUDGET = 8
+"""How many times its size (nodes plus edges) the shortest-cycle searches of one component may look at."""
 
 
 class Facts:
@@ -292,7 +298,34 @@ class Facts:
         return self.provenance_flow.value
 
     def _witnesses(self, found: dict[str, frozenset[str]]) -> dict[str, list[str]]:
-        return {node: shortest_cycle(self._within(component), node, None) for node, component in sorted(found.items())}
+        """The shortest offending cycle of each generate step, within a budget per component.
+
+        One breadth-first search per generate step is linear, but a component
+        that holds thousands of generate steps, all a few steps from a node
+        that reaches everything (a glob such as ``s3://**``), makes them
+        quadratic together. So the searches of one component look at most
+        :data:`WITNESS_BUDGET` times its size of successors; the generate steps
+        left when that runs out get a cycle through the component's first
+        generate step instead (:class:`RootedCycles`): a real offending cycle,
+        not always the shortest.
+        """
+        by_component: dict[frozenset[str], list[str]] = {}
+        for node, component in sorted(found.items()):
+            by_component.setdefault(component, []).append(node)
+        witnesses: dict[str, list[str]] = {}
+        for component, generates in by_component.items():
+            adjacency = self._within(component)
+            budget = WITNESS_BUDGET * (len(adjacency) + sum(map(len, adjacency.values())))
+            rooted: RootedCycles | None = None
+            for node in generates:
+                cycle, looked = shortest_cycle_within(adjacency, node, budget) if budget > 0 else (None, 0)
+                budget -= looked
+                if cycle is None:
+                    budget = 0
+                    rooted = rooted or RootedCycles(adjacency, generates[0])
+                    cycle = rooted.through(node)
+                witnesses[node] = cycle
+        return dict(sorted(witnesses.items()))
 
     def _within(self, component: frozenset[str]) -> dict[str, list[str]]:
         """The successor lists inside one component, made once per component and shared by its witnesses."""
