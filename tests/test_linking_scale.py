@@ -451,7 +451,7 @@ def visits(successors: Any, start: str) -> list[tuple[str, str]]:
     return order
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=1500, deadline=None)
 @given(graphs_with_hubs())
 def test_a_search_through_hubs_meets_what_the_links_drawn_one_by_one_meet(adjacency: dict[str, list[str]]) -> None:
     direct = drawn_one_by_one(adjacency)

@@ -94,9 +94,8 @@ class ThroughHubs:
         found = [head for head in heads if head not in self.hubs and head != origin]
         for inner in heads:
             if inner in self.hubs:
-                fresh = inner not in self.opened
                 found += self._targets(inner, origin)
-                skipped = skipped or (fresh and self.opened[inner] == origin)
+                skipped = skipped or self.opened[inner] == origin  # it left ``origin`` out, now or before
         self.opened[hub] = origin if skipped else None
         return found
 
