@@ -502,21 +502,29 @@ def _emit(data: str | bytes, output: str | None) -> None:
 
 
 def _say_unusable(project: Project, consequence: str) -> bool:
-    """One stderr line for each file that may be a manifest but could not be used; True when there is one.
+    """One stderr line for each file that may be a manifest but could not be used, or was used only in part.
 
-    A review table or diagram that left out a broken manifest must not look
-    like the whole project: the command says so and exits 1, as ``check`` does.
+    A review table or diagram that left out a broken manifest, or part of one,
+    must not look like the whole project: the command says so and exits 1, as
+    ``check`` does. A manifest with schema errors (LS002) is used but for what
+    they leave out; its line names the first of them. True when there is a line.
     """
+    from loopscan.integrity import SCHEMA
+
     used = {manifest.file for manifest in project.manifests}
     first_problem: dict[str, RecordedProblem] = {}
+    first_schema_error: dict[str, RecordedProblem] = {}
     for item in project.load_problems:
         first_problem.setdefault(item.problem.location.file, item)
+        if item.rule == SCHEMA and item.problem.location.file in used:  # recorded in the order of the file
+            first_schema_error.setdefault(item.problem.location.file, item)
     unusable = sorted(set(project.files) - used)
-    for file in unusable:
-        problem = first_problem.get(file)
+    for file in sorted({*unusable, *first_schema_error}):
+        problem = first_schema_error.get(file) or first_problem.get(file)
         said = f"{problem.problem.location}: {problem.rule} {problem.problem.message}" if problem else file
-        _note(f"loopscan: {said}; {consequence} ('loopscan check' lists every problem)")
-    return bool(unusable)
+        left = "the rest of the file is used" if file in first_schema_error else consequence
+        _note(f"loopscan: {said}; {left} ('loopscan check' lists every problem)")
+    return bool(unusable or first_schema_error)
 
 
 def _note(text: str) -> None:

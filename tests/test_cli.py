@@ -323,8 +323,9 @@ def test_json_follows_the_contract(project: Project, run: Run) -> None:
     assert set(summary) >= SUMMARY_KEYS
     for severity in ("error", "warning", "info"):
         assert summary[severity] == sum(f["severity"] == severity for f in data["findings"])
-    assert (summary["files"], summary["pipelines"], summary["loops"]) == (4, 2, len(data["loops"]))
-    assert summary["nodes"] == 3 + 1  # d.yaml: two datasets and a step; c.yaml: one step
+    # b.yaml's unknown key 'stepz' is reported and ignored, so b.yaml is analysed too.
+    assert (summary["files"], summary["pipelines"], summary["loops"]) == (4, 3, len(data["loops"]))
+    assert summary["nodes"] == 3 + 1 + 1  # d.yaml: two datasets and a step; b.yaml and c.yaml: one step each
 
 
 def test_json_names_the_pipeline_of_a_finding_about_a_linked_manifest(project: Project, run: Run) -> None:

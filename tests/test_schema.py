@@ -105,7 +105,8 @@ def test_missing_required_field_is_reported_at_the_mapping_that_lacks_it(project
     """)
     finding = only_schema_finding(run)
     assert at(finding) == position(path, "method")
-    assert finding["message"] == "steps.review: 'kind' is a required property"
+    assert finding["message"] == ("steps.review: 'kind' is a required property; "
+                                  "step 'review' is left out of the analysis")
 
 
 def test_a_manifest_without_a_pipeline_name_is_reported_at_its_first_key(project: Project, run: Run) -> None:
@@ -144,14 +145,15 @@ def test_a_date_written_as_a_number_is_a_type_error(project: Project, run: Run) 
     """)
     finding = only_schema_finding(run)
     assert at(finding) == position(path, "20261001")
-    assert finding["message"] == "models.llm.rollback.last_drill: must be a string, not a number"
+    assert finding["message"] == ("models.llm.rollback.last_drill: must be a string, not a number; "
+                                  "model 'llm' is left out of the analysis")
 
 
 def test_wrong_format_version_is_reported_at_the_value(project: Project, run: Run) -> None:
     path = project("p.yaml", "loopscan: 2\npipeline: p\n")
     finding = only_schema_finding(run)
     assert at(finding) == position(path, "2")
-    assert finding["message"] == "loopscan: must be 1, not 2"
+    assert finding["message"] == "loopscan: must be 1, not 2; the file is left out of the analysis until this is fixed"
 
 
 def test_share_out_of_range_names_the_share_not_the_reference_form(project: Project, run: Run) -> None:
@@ -167,7 +169,8 @@ def test_share_out_of_range_names_the_share_not_the_reference_form(project: Proj
     """)
     finding = only_schema_finding(run)
     assert at(finding) == position(path, "1.5")
-    assert finding["message"] == "steps.finetune.inputs[0].share: 1.5 is greater than the maximum of 1"
+    assert finding["message"] == ("steps.finetune.inputs[0].share: 1.5 is greater than the maximum of 1; "
+                                  "step 'finetune' is left out of the analysis")
 
 
 def test_unknown_field_in_a_reference_mapping_gets_a_suggestion(project: Project, run: Run) -> None:
@@ -219,12 +222,24 @@ def test_every_schema_error_is_reported_in_file_order(project: Project, run: Run
     assert [at(f) for f in schema_findings(result)] == [position(path, "robot"), position(path, "methd")]
 
 
-def test_a_manifest_that_breaks_the_schema_is_not_analysed_further(project: Project, run: Run) -> None:
-    """Its references are not resolved (no LS004 on top of the LS002) and it adds no pipeline."""
-    project("p.yaml", HEAD + """
+def test_a_manifest_with_an_unknown_key_is_still_analysed(project: Project, run: Run) -> None:
+    """The unknown key is reported and ignored; the rest is analysed (tests/test_partial_manifests.py has more)."""
+    path = project("p.yaml", HEAD + """
     steps:
       train: {kind: train, inputs: [nothing], colour: red}
     """)
     result = check(run)
-    assert [f["rule"] for f in result.json()["findings"]] == ["LS002"]
+    assert [(f["rule"], f["line"], f["column"]) for f in result.json()["findings"]] == [
+        ("LS004", *position(path, "nothing")), ("LS002", *position(path, "colour"))]
+    assert result.json()["summary"]["pipelines"] == 1
+
+
+def test_a_manifest_whose_head_breaks_the_schema_is_not_analysed_further(project: Project, run: Run) -> None:
+    """Its references are not resolved (no LS004 on top of the LS002) and it adds no pipeline."""
+    project("p.yaml", HEAD.replace("loopscan: 1", "loopscan: 2") + """
+    steps:
+      train: {kind: train, inputs: [nothing], colour: red}
+    """)
+    result = check(run)
+    assert [f["rule"] for f in result.json()["findings"]] == ["LS002", "LS002"]
     assert result.json()["summary"]["pipelines"] == 0

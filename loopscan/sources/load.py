@@ -9,6 +9,9 @@ Only regular files are opened: a FIFO or a device file named like a manifest
 (or a symlink to one, named on the command line or inside the scanned folders)
 is reported without being read, since reading it could block forever or never end.
 
+A manifest with schema errors is reported (LS002) and used in part: what its
+errors leave usable is analysed, as :mod:`loopscan.sources.partial` decides.
+
 A candidate that discovery marked ``passed_over`` (a symlink leading outside the
 scanned folders) is never opened: it goes to ``passed_over`` with its reason, so
 ``-v`` says once that it was not followed, and it is not a finding.
@@ -21,10 +24,11 @@ import stat
 from dataclasses import dataclass, field
 
 from loopscan.findings import Location, Problem, RecordedProblem
-from loopscan.integrity import SCHEMA, YAML_SYNTAX
+from loopscan.integrity import YAML_SYNTAX
 from loopscan.sources.discover import Candidate
 from loopscan.sources.manifest import Manifest, build_manifest, is_manifest
-from loopscan.sources.schema import validate
+from loopscan.sources.partial import Reading, leave_out_dependents, read_in_part, schema_problems
+from loopscan.sources.schema import PIPELINE_SCHEMA, schema_errors
 from loopscan.sources.yamlsource import MAX_BYTES, load_bytes
 
 
@@ -39,14 +43,27 @@ class Loaded:
 
 
 def load_files(candidates: list[Candidate]) -> Loaded:
-    """Read, parse, validate and build every candidate, in order."""
+    """Read, parse, validate and build every candidate, in order.
+
+    A manifest with schema errors is built without its broken entries; once
+    every file is read, what refers to a broken entry is left out too (it may
+    be in another manifest), and then each schema error can say what it left out.
+    """
     loaded = Loaded()
+    readings: dict[int, Reading] = {}
     for candidate in candidates:
-        _load_one(candidate, loaded)
+        _load_one(candidate, loaded, readings)
+    if readings:
+        broken = {index: reading.broken for index, reading in readings.items() if reading.broken}
+        left = leave_out_dependents(loaded.manifests, broken, {i: readings[i].document for i in broken})
+        loaded.manifests = left.manifests
+        for index, reading in readings.items():
+            dependents = {entry: found for (at, entry), found in left.dependents.items() if at == index}
+            loaded.problems.extend(schema_problems(reading, dependents, loaded.manifests[index].pipeline))
     return loaded
 
 
-def _load_one(candidate: Candidate, loaded: Loaded) -> None:
+def _load_one(candidate: Candidate, loaded: Loaded, readings: dict[int, Reading]) -> None:
     shown = candidate.shown
     if candidate.passed_over:
         loaded.passed_over.append((shown, candidate.passed_over))
@@ -83,11 +100,16 @@ def _load_one(candidate: Candidate, loaded: Loaded) -> None:
         loaded.problems.append(RecordedProblem(YAML_SYNTAX, Problem(message, second), fatal=True))
         return
     document = documents[0]
-    schema_problems = list(validate(document))
-    if schema_problems:
-        loaded.problems.extend(RecordedProblem(SCHEMA, problem) for problem in schema_problems)
+    errors = schema_errors(PIPELINE_SCHEMA, document.data)
+    if not errors:
+        loaded.manifests.append(build_manifest(document))
         return
-    loaded.manifests.append(build_manifest(document))
+    reading = read_in_part(document, errors)
+    if not reading.usable:
+        loaded.problems.extend(schema_problems(reading, {}, ""))
+        return
+    readings[len(loaded.manifests)] = reading
+    loaded.manifests.append(build_manifest(document, left_out=reading.broken))
 
 
 _NOT_REGULAR = (

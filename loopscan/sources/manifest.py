@@ -1,12 +1,14 @@
 """The pipeline manifest as typed objects that remember where they were written.
 
-:func:`build_manifest` turns a schema-valid document into a :class:`Manifest`.
+:func:`build_manifest` turns a schema-valid document into a :class:`Manifest`
+(or the usable part of one, see :mod:`loopscan.sources.partial`).
 Every object keeps its YAML path, so a rule can point at the exact field a
 reviewer must change: ``step.at("mixing", "max_synthetic")``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, Literal
@@ -167,8 +169,11 @@ def is_manifest(document: YamlDocument) -> bool:
     return isinstance(document.data, dict) and "loopscan" in document.data
 
 
-def build_manifest(document: YamlDocument) -> Manifest:
-    """Build the typed manifest from a document that passed the schema.
+def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str | int]] = ()) -> Manifest:
+    """Build the typed manifest from a document that passed the schema, but for the entries ``left_out``.
+
+    ``left_out`` names entries by block and key (``("steps", "serve")``,
+    ``("overrides", 2)``); keys the schema does not know are never read.
 
     >>> from loopscan.sources.yamlsource import load_text
     >>> text = "loopscan: 1\\npipeline: p\\nsteps:\\n  s: {kind: train, inputs: [d]}\\n"
@@ -178,6 +183,9 @@ def build_manifest(document: YamlDocument) -> Manifest:
     """
     data = document.data
     name = data["pipeline"]
+
+    def entries(block: str) -> list[tuple[str, Any]]:
+        return [(k, v) for k, v in (data.get(block) or {}).items() if (block, k) not in left_out]
 
     def refs(path: KeyPath, items: list[Any] | None) -> tuple[Ref, ...]:
         return tuple(_ref(document, (*path, i), item) for i, item in enumerate(items or ()))
@@ -251,11 +259,12 @@ def build_manifest(document: YamlDocument) -> Manifest:
         pipeline=name,
         owner=data.get("owner"),
         description=data.get("description"),
-        datasets={k: artifact("dataset", k, v or {}) for k, v in (data.get("datasets") or {}).items()},
-        models={k: artifact("model", k, v or {}) for k, v in (data.get("models") or {}).items()},
-        steps={k: step(k, v) for k, v in (data.get("steps") or {}).items()},
-        loops={k: loop(k, v) for k, v in (data.get("loops") or {}).items()},
-        overrides=tuple(override(i, v) for i, v in enumerate(data.get("overrides") or ())),
+        datasets={k: artifact("dataset", k, v or {}) for k, v in entries("datasets")},
+        models={k: artifact("model", k, v or {}) for k, v in entries("models")},
+        steps={k: step(k, v) for k, v in entries("steps")},
+        loops={k: loop(k, v) for k, v in entries("loops")},
+        overrides=tuple(override(i, v) for i, v in enumerate(data.get("overrides") or ())
+                        if ("overrides", i) not in left_out),
     )
 
 

@@ -16,7 +16,7 @@ from functools import cache
 from importlib import resources
 from typing import Any
 
-from loopscan.findings import Problem
+from loopscan.findings import Location, Problem
 from loopscan.sources.yamlsource import YamlDocument
 from loopscan.wording import did_you_mean
 
@@ -33,6 +33,8 @@ class SchemaError:
     detail: str
     on_key: bool = False
     """True when the error is about the key at ``path`` (unknown or badly named), not its value."""
+    unknown_key: bool = False
+    """True when the key at ``path`` is one the schema does not know (a misspelt field, say)."""
 
 
 @cache
@@ -63,7 +65,7 @@ def schema_errors(name: str, data: Any) -> list[SchemaError]:
 
     if is_valid(name, data):  # the compiled fast path: jsonschema is asked only to describe errors
         return []
-    return [_described(error) for error in _leaf_errors(_validator(name).iter_errors(data))]
+    return [described for error in _leaf_errors(_validator(name).iter_errors(data)) for described in _described(error)]
 
 
 def validate(document: YamlDocument) -> Iterator[Problem]:
@@ -74,15 +76,26 @@ def validate(document: YamlDocument) -> Iterator[Problem]:
     >>> [(str(p.location), p.message) for p in validate(doc)]
     [('p.yaml:4:1', "unknown field 'stepz' (did you mean 'steps'?)")]
     """
-    problems = [
-        Problem(_manifest_message(error),
-                document.key_location(error.path) if error.on_key else document.location(error.path))
-        for error in schema_errors(PIPELINE_SCHEMA, document.data)
-    ]
-    yield from sorted(problems, key=lambda p: (p.location.line, p.location.column, p.message))
+    for error in sorted_errors(document, schema_errors(PIPELINE_SCHEMA, document.data)):
+        yield Problem(manifest_message(error), error_location(document, error))
 
 
-def _manifest_message(error: SchemaError) -> str:
+def error_location(document: YamlDocument, error: SchemaError) -> Location:
+    """Where a manifest's schema error is reported: at the key it is about, else at the value."""
+    return document.key_location(error.path) if error.on_key else document.location(error.path)
+
+
+def sorted_errors(document: YamlDocument, errors: list[SchemaError]) -> list[SchemaError]:
+    """The errors in the order of the file: by line, column and message."""
+
+    def position(error: SchemaError) -> tuple[int, int, str]:
+        location = error_location(document, error)
+        return location.line, location.column, manifest_message(error)
+
+    return sorted(errors, key=position)
+
+
+def manifest_message(error: SchemaError) -> str:
     """``unknown field 'x' in steps.s``, or ``steps.s.kind: 'y' is not one of: ...``."""
     if error.detail.startswith("unknown key"):
         message = "unknown field" + error.detail[len("unknown key"):]
@@ -116,20 +129,22 @@ def _closest_branch(error: Any) -> list[Any]:
     return fitting[0] if len(fitting) == 1 else [best_match(error.context)]
 
 
-def _described(error: Any) -> SchemaError:
+def _described(error: Any) -> list[SchemaError]:
+    """One jsonschema error in words; one per key when a mapping holds several unknown keys."""
     path = tuple(error.absolute_path)
     field = _field_path(path)
     if error.validator == "additionalProperties":
         extra = _extra_keys(error)
         if extra:
-            detail = f"unknown key {extra[0]!r}" + did_you_mean(extra[0], error.schema.get("properties", {}))
-            return SchemaError((*path, extra[0]), field, detail, on_key=True)
+            known = error.schema.get("properties", {})
+            return [SchemaError((*path, key), field, f"unknown key {key!r}" + did_you_mean(key, known),
+                                on_key=True, unknown_key=True) for key in extra]
     if "propertyNames" in error.absolute_schema_path:  # the error is about a key, not a value
         detail = f"id {error.instance!r} may hold only letters, digits, '-', '_' and '.'"
-        return SchemaError((*path, error.instance), field, detail, on_key=True)
+        return [SchemaError((*path, error.instance), field, detail, on_key=True)]
     if error.validator == "required":
-        return SchemaError(path, field, error.message)
-    return SchemaError(path, field, _short(error))
+        return [SchemaError(path, field, error.message)]
+    return [SchemaError(path, field, _short(error))]
 
 
 def _field_path(path: tuple[Any, ...]) -> str:
@@ -144,7 +159,6 @@ def _extra_keys(error: Any) -> list[str]:
     allowed = set(error.schema.get("properties", {}))
     instance = error.instance if isinstance(error.instance, dict) else {}
     return sorted(str(key) for key in instance if key not in allowed)
-
 
 
 def _short(error: Any) -> str:

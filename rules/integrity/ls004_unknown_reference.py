@@ -28,6 +28,8 @@ def check(project: Project) -> list[Problem]:
     ## Fix
     Use the id of a dataset or model declared in the same manifest (the
     message suggests the closest one), or the URI of an artifact declared
-    anywhere in the project.
+    anywhere in the project. A reference to an entry that a schema error
+    leaves out is not reported here: the name is declared, and LS002 names
+    the entry's error and everything left out with it.
     """
     return project.recorded(UNKNOWN_REFERENCE)
