@@ -26,6 +26,7 @@ from loopscan.analysis.exposure import Exposure, Write, exposures, writes_into
 from loopscan.analysis.provenance import ProvenanceFlow, analyse_provenance
 from loopscan.config import Policy
 from loopscan.findings import Waypoint
+from loopscan.graph.dataflow import is_hub
 from loopscan.graph.link import Linked
 from loopscan.sources.manifest import Artifact, LoopDoc, Step
 
@@ -48,7 +49,7 @@ class Loop:
     generates: tuple[str, ...]
     """Its generate steps that lie on a cycle, sorted."""
     nodes: tuple[str, ...]
-    """The strongly connected component, sorted."""
+    """The strongly connected component, sorted, without the hubs of linking (they stand for links)."""
     gates: tuple[str, ...]
     """The steps of the component that the policy accepts as gates."""
     caps: tuple[str, ...]
@@ -205,7 +206,7 @@ class Facts:
         taken: set[str] = set()
         ungated, uncapped = self.ungated, self.uncapped
         for component, generates in by_component.items():  # in order of first generate step
-            nodes = tuple(sorted(component))
+            nodes = tuple(sorted(node for node in component if not is_hub(self.dataflow.nodes[node])))
             steps = tuple(node for node in nodes if isinstance(self.dataflow.nodes[node]["decl"], Step))
             pipelines = {self.dataflow.nodes[node]["pipeline"] for node in nodes} - {None}
             documented_by = tuple(dict.fromkeys(doc for node in generates for doc in documenting.get(node, ())))
