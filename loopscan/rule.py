@@ -15,7 +15,7 @@ A rule module looks like this (``rules/`` holds the real ones)::
         ## Fix
         ...
         '''
-        if dataset.retention == "replace" and project.facts.loops_on(dataset.qualified):
+        if dataset.retention == "replace" and project.facts.loop_of(dataset.qualified) is not None:
             yield Problem(message, dataset.at("retention"), pipeline=dataset.pipeline, node=dataset.qualified)
 
 The ``scope`` says what the linter hands the check, one at a time, the way

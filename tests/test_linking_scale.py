@@ -461,3 +461,16 @@ def test_a_search_through_hubs_meets_what_the_links_drawn_one_by_one_meet(adjace
     for start in REAL:
         assert visits(ThroughHubs(adjacency, lists.hubs).successors, start) == visits(direct.__getitem__, start)
         assert shortest_cycle(lists, start, None) == shortest_cycle(direct, start, None)
+
+
+def test_a_loops_only_diagram_keeps_the_hub_its_loop_runs_through(tmp_path: Path) -> None:
+    from loopscan.analysis.diagram import build_diagram
+    from loopscan.config import Config
+    from loopscan.linter import analyse
+
+    folder = echo_loops(tmp_path / "echo", 40)
+    project = analyse(discover([str(folder)]), Config(root=folder), date.fromisoformat(TODAY))
+    everything, on_loops = build_diagram(project), build_diagram(project, loops_only=True)
+    assert hubs_of(project.dataflow) == ["s3://echo/said/"]
+    assert "s3://echo/said/" in {node.key for node in on_loops.nodes}
+    assert len(on_loops.edges) == len(everything.edges)  # every edge of this project lies on the loop

@@ -201,7 +201,7 @@ def select_nodes(project: Project, pipeline: str | None, loops_only: bool) -> se
         own = {node for node, data in flow.nodes.items() if data["pipeline"] == pipeline}
         chosen = own.union(*(flow.pred[node].keys() | flow.succ[node].keys() for node in own))
     if loops_only:
-        chosen &= set(project.facts.loop_by_node)
+        chosen &= set(loop_components(project.facts))  # hubs on a loop too: the links it runs through
     return chosen
 
 

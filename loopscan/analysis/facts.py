@@ -238,11 +238,6 @@ class Facts:
         """The loop that ``node`` lies on, if any."""
         return self.loop_by_node.get(node)
 
-    def loops_on(self, node: str) -> tuple[Loop, ...]:
-        """The loop that ``node`` lies on, as a tuple of none or one (for callers that iterate)."""
-        loop = self.loop_by_node.get(node)
-        return (loop,) if loop is not None else ()
-
     def loop_through(self, generate: str) -> Loop | None:
         """The loop that holds ``generate`` as one of its generate steps."""
         return self.loop_by_node.get(generate) if generate in self.cyclic_generate_steps else None
