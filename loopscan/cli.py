@@ -365,6 +365,42 @@ def overrides_command(
     raise typer.Exit(1 if unusable or any(is_expired(o, project.today) for o in overrides(project)) else 0)
 
 
+@app.command("report")
+def report_command(
+    paths: PathsArg = None,
+    output: Annotated[str, typer.Option("--output", "-o", help="Write the HTML review to FILE.")] = "review.html",
+    link_base: Annotated[str | None, typer.Option(
+        "--link-base", metavar="URL", help="Link each finding to FILE#LLINE under this http(s) URL.")] = None,
+    timeout: Annotated[float, typer.Option(
+        "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take for the diagram.")] = 60.0,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    today: TodayOpt = None,
+    config: ConfigOpt = None,
+) -> None:
+    """One self-contained HTML file for an architecture review: plays, diagram, loops, findings, overrides."""
+    from loopscan.linter import analyse
+    from loopscan.linter import report as make_report
+    from loopscan.overrides import review
+    from loopscan.render.html import ReviewInput, render
+
+    if link_base is not None and not link_base.startswith(("https://", "http://")):
+        raise UserError(f"--link-base {link_base!r} is not an http(s) URL")
+    loaded_config, candidates, rules = _prepare(paths, config, select, ignore, None, False)
+    project = analyse(candidates, loaded_config, _parse_today(today))
+    result = make_report(project, rules, loaded_config)
+    witnesses = {loop.id: project.facts.waypoints(project.facts.witness(loop.generate)) for loop in result.loops}
+    try:
+        drawing, notes = _draw_graph(project, GraphFormat.svg, False, GraphView(None, False, None), timeout)
+        svg: str | None = drawing.decode("utf-8") if isinstance(drawing, bytes) else drawing
+        svg = svg[svg.find("<svg"):] if svg and "<svg" in svg else None
+        note = " ".join(notes) or "The full diagram; scroll to zoom, drag to pan."
+    except UserError as err:
+        svg, note = None, f"The diagram could not be drawn: {err}"
+    _emit(render(result, ReviewInput(project.today, review(project), witnesses, svg, note, link_base)), output)
+    raise typer.Exit(1 if _say_unusable(project, "it is left out of the review") else 0)
+
+
 @app.command("rules")
 def rules_command(
     rules_dir: RulesDirOpt = None,

@@ -1,0 +1,114 @@
+"""``loopscan report`` opened from disk in Debian's real Chromium, driven by Playwright.
+
+Every request the page makes is recorded (none may leave it), console errors
+fail the test, the filters are used as a reviewer would, and a manifest of
+hostile names must add no element and run no script.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import EXAMPLES, TODAY, Result
+from tests.test_graph import hostile_manifest
+from tests.test_graph_browser import CHROMIUM, CHROMIUM_FLAGS
+
+Run = Callable[..., Result]
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is needed at /usr/bin/chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_FLAGS, headless=True)
+        yield launched
+        launched.close()
+
+
+class Opened:
+    """A report open in a page, with every request, console error and dialog it caused."""
+
+    def __init__(self, browser: Any, path: Path) -> None:
+        self.page = browser.new_page(viewport={"width": 1280, "height": 800})
+        self.requests: list[str] = []
+        self.errors: list[str] = []
+        self.dialogs: list[str] = []
+        self.page.on("request", lambda request: self.requests.append(request.url))
+        self.page.on("console", lambda message: message.type == "error" and self.errors.append(message.text))
+        self.page.on("pageerror", lambda error: self.errors.append(str(error)))
+        self.page.on("dialog", lambda dialog: (self.dialogs.append(dialog.message), dialog.dismiss()))
+        self.url = path.resolve().as_uri()
+        self.page.goto(self.url)
+
+    def rows(self) -> list[list[str]]:
+        rows: list[list[str]] = self.page.eval_on_selector_all(
+            "#findings-body tr", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+        return rows
+
+
+def report_of(run: Run, *args: str) -> Path:
+    out = Path.cwd() / "review.html"
+    result = run("report", *args, "-o", str(out), "--today", TODAY)
+    assert result.code == 0, result.err
+    return out
+
+
+def test_the_examples_render_with_no_request_no_error_and_working_filters(
+    run: Run, browser: Any, project: Callable[[str, str], Path]
+) -> None:
+    opened = Opened(browser, report_of(run, str(EXAMPLES)))
+    assert opened.requests == [opened.url]  # the file itself, and nothing else
+    assert opened.errors == []
+    assert opened.page.locator("#diagram svg").count() == 1
+    everything = opened.rows()
+    assert len(everything) > 5 and {row[0] for row in everything} >= {"error", "warning"}
+    opened.page.select_option("#filter-severity", "warning")
+    warnings = opened.rows()
+    assert warnings and {row[0] for row in warnings} == {"warning"} and len(warnings) < len(everything)
+    opened.page.select_option("#filter-severity", "")
+    opened.page.select_option("#filter-pipeline", "listing-writer")
+    assert {row[2] for row in opened.rows()} == {"listing-writer"}
+    opened.page.select_option("#filter-rule", "LS301")
+    assert [row[1] for row in opened.rows()] == ["LS301 ungated-loop"]
+    assert opened.page.locator("#loops tr.loop").count() >= 1
+    assert opened.requests == [opened.url] and opened.errors == []
+
+
+def test_the_screenshot_of_the_marketplace_review(run: Run, browser: Any, project: Callable[[str, str], Path]) -> None:
+    opened = Opened(browser, report_of(run, str(EXAMPLES / "marketplace")))
+    shot = opened.page.screenshot(type="png")
+    assert shot.startswith(b"\x89PNG") and opened.errors == []
+
+
+def test_hostile_names_inject_no_element_and_run_no_script(
+    run: Run, browser: Any, project: Callable[[str, str], Path]
+) -> None:
+    project("hostile.yaml", hostile_manifest())
+    project("links.yaml", """
+        loopscan: 1
+        pipeline: "</script><img src=x onerror=alert(2)>"
+        datasets:
+          d: {uri: "javascript:alert(3)", provenance: ai}
+        steps:
+          s: {kind: train, inputs: [d, "javascript:alert(4)//"]}
+    """)
+    out = Path.cwd() / "review.html"
+    result = run("report", ".", "-o", str(out), "--today", TODAY, "--link-base", "https://git.example/r/blob/main")
+    assert result.code in (0, 1), result.err
+    opened = Opened(browser, out)
+    assert opened.dialogs == [] and opened.errors == []
+    assert opened.requests == [opened.url]
+    outside_svg = opened.page.eval_on_selector_all(
+        "body *:not(#diagram *)", "els => [...new Set(els.map(e => e.localName))]")
+    assert not set(outside_svg) & {"img", "iframe", "object", "embed", "b", "x:y"}
+    assert opened.page.locator("script").count() == 2  # the data block and the report's own script
+    hrefs = opened.page.eval_on_selector_all("a[href]", "els => els.map(e => e.getAttribute('href'))")
+    assert hrefs and all(h.startswith("https://git.example/r/blob/main/") for h in hrefs), hrefs
+    assert opened.page.locator("#diagram svg script, #diagram svg foreignObject").count() == 0
