@@ -401,6 +401,44 @@ def report_command(
     raise typer.Exit(1 if _say_unusable(project, "it is left out of the review") else 0)
 
 
+class TraceFormat(str, Enum):
+    """Formats of ``trace``."""
+
+    text = "text"
+    json = "json"
+
+
+@app.command("trace")
+def trace_command(
+    node: Annotated[str, typer.Argument(metavar="NODE", help="A qualified node id (pipeline:id) or a URI.")],
+    paths: PathsArg = None,
+    up: Annotated[bool, typer.Option("--upstream", help="What reaches this model's training data.")] = False,
+    down: Annotated[bool, typer.Option("--downstream", help="What this node reaches.")] = False,
+    output_format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = TraceFormat.text,
+    checklist: Annotated[bool, typer.Option("--checklist", help="Print the response drill checklist.")] = False,
+    config: ConfigOpt = None,
+    today: TodayOpt = None,
+) -> None:
+    """Play 5's audit: the suspect data upstream of a model, or the blast radius downstream of a node."""
+    from loopscan.analysis.trace import downstream, upstream
+    from loopscan.linter import analyse
+    from loopscan.render.trace import render_json, render_text
+    from loopscan.wording import did_you_mean
+
+    if up and down:
+        raise UserError("--upstream and --downstream ask for different traces: use one of them")
+    loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
+    project = analyse(candidates, loaded_config, _parse_today(today))
+    if node not in project.dataflow.nodes:
+        raise UserError(f"no node {node!r} in this project{did_you_mean(node, list(project.dataflow.nodes))}")
+    is_model = project.facts.kind(node) == "model"
+    if up and not is_model:
+        raise UserError(f"{node!r} is not a model: --upstream traces what a model is trained on")
+    result = upstream(project.facts, node) if (up or (is_model and not down)) else downstream(project.facts, node)
+    _emit(render_json(result) if output_format is TraceFormat.json else render_text(result, checklist), output=None)
+    raise typer.Exit(1 if _say_unusable(project, "it is left out of the trace") else 0)
+
+
 @app.command("rules")
 def rules_command(
     rules_dir: RulesDirOpt = None,

@@ -1,0 +1,142 @@
+"""``loopscan trace``: what reaches a model (upstream) and what a node reaches (downstream), for Play 5.
+
+Paths are summarised, never enumerated (their number is exponential): one
+breadth-first walk collects the nodes on some path, and the places where the
+walk branches are reported with their number of branches. Each walk visits a
+node and an edge at most once, so a trace is linear in the size of the graph.
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+
+from loopscan.analysis.facts import Facts
+from loopscan.graph.dataflow import is_hub
+
+SUSPECT = ("ai", "mixed", "unknown")
+"""Provenance that a response drill must audit."""
+
+
+def training_targets(facts: Facts, train_step: str) -> list[str]:
+    """The inputs a train step learns from: today every dataset (or URI-only) input.
+
+    The one place that decides it, so that it becomes the inputs of role ``targets``
+    once manifests can give input roles.
+    """
+    return sorted(node for node in facts.dataflow.pred[train_step]
+                  if facts.kind(node) in ("dataset", "uri"))
+
+
+def _walk(start: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> list[str]:
+    """Every node reachable from ``start`` (included), in breadth-first order."""
+    seen = dict.fromkeys(start)
+    queue = deque(seen)
+    while queue:
+        for other in neighbours(queue.popleft()):
+            if other not in seen:
+                seen[other] = None
+                queue.append(other)
+    return list(seen)
+
+
+@dataclass(frozen=True)
+class Upstream:
+    """What reaches a model's training targets."""
+
+    model: str
+    trained_by: tuple[str, ...]
+    targets: tuple[str, ...]
+    sources: tuple[tuple[str, str], ...]
+    """Each node where ``ai``, ``mixed`` or ``unknown`` data enters (a generate or ingest step, or an
+    artifact declared so with nothing written into it), with its provenance."""
+    path: tuple[str, ...]
+    """The shortest path from the nearest place AI data enters to a training target (one of many)."""
+    gates: tuple[str, ...]
+    caps: tuple[str, ...]
+    shares: tuple[tuple[str, str, float], ...]
+    """Declared input shares on the way: (step, input, share)."""
+    branches: tuple[tuple[str, int], ...]
+    """Nodes where paths join, with how many upstream branches meet there."""
+    anchor: str | None
+    checkpoint: str | None
+    last_drill: str | None
+    nodes: int
+
+
+@dataclass(frozen=True)
+class Downstream:
+    """What a node reaches: the blast radius."""
+
+    start: str
+    datasets: tuple[str, ...]
+    models: tuple[str, ...]
+    generates: tuple[str, ...]
+    loops: tuple[str, ...]
+    branches: tuple[tuple[str, int], ...]
+    nodes: int
+
+
+def _visible(facts: Facts, nodes: Iterable[str]) -> list[str]:
+    return [node for node in nodes if not is_hub(facts.dataflow.nodes[node])]
+
+
+def upstream(facts: Facts, model: str) -> Upstream:
+    """Every path by which suspect data reaches the training targets of ``model``, summarised."""
+    flow = facts.dataflow
+    trained_by = sorted(step for step in flow.pred[model] if facts.kind(step) == "train")
+    targets = sorted({t for step in trained_by for t in training_targets(facts, step)})
+    reached = _walk(targets, lambda node: flow.pred[node])
+    inside = set(reached)
+    provenance = facts.provenance
+    sources = []
+    for node in _visible(facts, reached):
+        kind = facts.kind(node)
+        value = provenance.get(node, "unknown")
+        if value not in SUSPECT:
+            continue
+        entering = kind in ("generate", "ingest") or (
+            kind in ("dataset", "uri") and not any(facts.kind(p) not in ("dataset", "model", "uri") or is_hub(
+                flow.nodes[p]) for p in flow.pred[node]))
+        if entering:
+            sources.append((node, value))
+    steps = [n for n in _visible(facts, reached) if facts.step(n) is not None] + trained_by
+    shares = tuple((step, ref.text, ref.share) for step in steps if (decl := facts.step(step)) is not None
+                   for ref in decl.inputs if ref.share is not None)
+    branches = tuple((node, count) for node in _visible(facts, reached)
+                     if (count := sum(1 for p in flow.pred[node] if p in inside)) > 1)
+    anchor = next((decl.mixing.anchor.text for step in trained_by if (decl := facts.step(step)) is not None
+                   and decl.mixing is not None and decl.mixing.anchor is not None), None)
+    artifact = facts.artifact(model)
+    rollback = artifact.rollback if artifact is not None else None
+    return Upstream(
+        model=model, trained_by=tuple(trained_by), targets=tuple(_visible(facts, targets)),
+        sources=tuple(sorted(sources)),
+        path=next((tuple(_visible(facts, trail)) for t in targets if (trail := facts.provenance_flow.ai_source(t))),
+                  ()),
+        gates=tuple(sorted(n for n in steps if facts.is_gate(n))),
+        caps=tuple(sorted({n for n in steps if facts.is_cap(n)})), shares=shares, branches=branches,
+        anchor=anchor, checkpoint=rollback.checkpoint if rollback else None,
+        last_drill=rollback.last_drill.isoformat() if rollback and rollback.last_drill else None,
+        nodes=len(_visible(facts, reached)),
+    )
+
+
+def downstream(facts: Facts, start: str) -> Downstream:
+    """Every model and generate step that ``start`` reaches, and the loops on the way."""
+    flow = facts.dataflow
+    reached = _walk([start], lambda node: flow.succ[node])
+    inside = set(reached)
+    visible = _visible(facts, reached)
+    loops = sorted({loop.id for node in visible if (loop := facts.loop_of(node)) is not None})
+    return Downstream(
+        start=start,
+        datasets=tuple(sorted(n for n in visible if facts.kind(n) == "dataset" and n != start)),
+        models=tuple(sorted(n for n in visible if facts.kind(n) == "model" and n != start)),
+        generates=tuple(sorted(n for n in visible if facts.kind(n) == "generate" and n != start)),
+        loops=tuple(loops),
+        branches=tuple((node, count) for node in visible
+                       if (count := sum(1 for s in flow.succ[node] if s in inside)) > 1),
+        nodes=len(visible),
+    )

@@ -1,0 +1,57 @@
+"""``loopscan trace`` on the cross-team example, and its cost on the interlinked benchmark."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from tests.conftest import EXAMPLES, TODAY, Result
+
+Run = Callable[..., Result]
+MARKETPLACE = str(EXAMPLES / "marketplace")
+
+
+def test_upstream_of_the_ranking_model_names_the_generate_step_the_path_and_the_missing_safeguards(run: Run) -> None:
+    result = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "--upstream", "-f", "json")
+    assert result.code == 0, result.err
+    up = result.json()["upstream"]
+    assert ["listing-writer:draft-listings", "ai"] in up["sources"]
+    assert up["path"] == ["listing-writer:draft-listings", "listing-writer:drafted-listings", "catalog-etl:listings",
+                          "catalog-etl:normalize", "catalog-etl:listings-normalized", "catalog-etl:build-corpus",
+                          "catalog-etl:catalog-corpus"]
+    assert up["gates"] == [] and up["caps"] == [] and up["anchor"] is None
+    assert up["checkpoint"] == "models:/catalog-lm/known-good" and up["last_drill"] == "2026-09-15"
+    text = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "--checklist").out
+    assert "gates on the way: none" in text and "caps on the way: none" in text
+    assert "[ ] roll back to models:/catalog-lm/known-good" in text
+
+
+def test_downstream_of_the_drafts_reaches_the_catalog_corpus_and_the_ranking_model(run: Run) -> None:
+    result = run("trace", "listing-writer:drafted-listings", MARKETPLACE, "--downstream", "-f", "json")
+    assert result.code == 0, result.err
+    down = result.json()["downstream"]
+    assert "catalog-etl:catalog-corpus" in down["datasets"]
+    assert down["models"] == ["ranking-train:catalog-lm"]
+    assert down["loops"] == ["listing-writer:draft-listings"]
+
+
+def test_an_unknown_node_is_a_usage_error(run: Run) -> None:
+    result = run("trace", "ranking-train:catalog-l", MARKETPLACE)
+    assert result.code == 2 and "catalog-lm" in result.err
+
+
+def test_trace_on_the_interlinked_benchmark_takes_at_most_twice_check(run: Run, tmp_path: Path) -> None:
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 200, interlinked=True)
+    model = f"{files[0].stem}:model"
+    start = time.perf_counter()
+    run("check", str(tmp_path), "--today", TODAY, "-f", "json")
+    checked = time.perf_counter() - start
+    start = time.perf_counter()
+    up = run("trace", model, str(tmp_path), "--upstream", "-f", "json")
+    traced = time.perf_counter() - start
+    assert up.code == 0, up.err
+    assert up.json()["upstream"]["nodes"] > 1000
+    assert traced <= 2 * checked, (traced, checked)
