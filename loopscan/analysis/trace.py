@@ -82,6 +82,17 @@ def _visible(facts: Facts, nodes: Iterable[str]) -> list[str]:
     return [node for node in nodes if not is_hub(facts.dataflow.nodes[node])]
 
 
+def _enters(facts: Facts, node: str) -> bool:
+    """Data enters the graph at ``node``: a generate or ingest step, or an artifact that no step nor hub feeds."""
+    kind = facts.kind(node)
+    if kind in ("generate", "ingest"):
+        return True
+    flow = facts.dataflow
+    return kind in ("dataset", "uri") and all(
+        facts.kind(before) in ("dataset", "model", "uri") and not is_hub(flow.nodes[before])
+        for before in flow.pred[node])
+
+
 def upstream(facts: Facts, model: str) -> Upstream:
     """Every path by which suspect data reaches the training targets of ``model``, summarised."""
     flow = facts.dataflow
@@ -89,22 +100,14 @@ def upstream(facts: Facts, model: str) -> Upstream:
     targets = sorted({t for step in trained_by for t in training_targets(facts, step)})
     reached = _walk(targets, lambda node: flow.pred[node])
     inside = set(reached)
+    visible = _visible(facts, reached)
     provenance = facts.provenance
-    sources = []
-    for node in _visible(facts, reached):
-        kind = facts.kind(node)
-        value = provenance.get(node, "unknown")
-        if value not in SUSPECT:
-            continue
-        entering = kind in ("generate", "ingest") or (
-            kind in ("dataset", "uri") and not any(facts.kind(p) not in ("dataset", "model", "uri") or is_hub(
-                flow.nodes[p]) for p in flow.pred[node]))
-        if entering:
-            sources.append((node, value))
-    steps = [n for n in _visible(facts, reached) if facts.step(n) is not None] + trained_by
+    sources = [(node, provenance[node]) for node in visible
+               if provenance[node] in SUSPECT and _enters(facts, node)]
+    steps = [n for n in visible if facts.step(n) is not None] + trained_by
     shares = tuple((step, ref.text, ref.share) for step in steps if (decl := facts.step(step)) is not None
                    for ref in decl.inputs if ref.share is not None)
-    branches = tuple((node, count) for node in _visible(facts, reached)
+    branches = tuple((node, count) for node in visible
                      if (count := sum(1 for p in flow.pred[node] if p in inside)) > 1)
     anchor = next((decl.mixing.anchor.text for step in trained_by if (decl := facts.step(step)) is not None
                    and decl.mixing is not None and decl.mixing.anchor is not None), None)
@@ -119,7 +122,7 @@ def upstream(facts: Facts, model: str) -> Upstream:
         caps=tuple(sorted({n for n in steps if facts.is_cap(n)})), shares=shares, branches=branches,
         anchor=anchor, checkpoint=rollback.checkpoint if rollback else None,
         last_drill=rollback.last_drill.isoformat() if rollback and rollback.last_drill else None,
-        nodes=len(_visible(facts, reached)),
+        nodes=len(visible),
     )
 
 
