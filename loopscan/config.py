@@ -88,6 +88,10 @@ class Policy:
 
     max_synthetic: float = 0.3
     gate_methods: tuple[str, ...] = ("human-review", "classifier", "score-filter", "dedup")
+    loop_gate_detects: tuple[str, ...] = ("synthetic", "quality", "incorrect")
+    """A gate stops a loop when it detects one of these (its ``detects``, or its method's default)."""
+    diversity_metrics: tuple[str, ...] = ()
+    """Metric names that count as diversity monitoring (LS402) beside the known ones."""
     drill_every_days: int = 92
     override_max_days: int = 90
 
@@ -176,6 +180,8 @@ def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str
         policy=Policy(
             max_synthetic=float(policy.get("max_synthetic", defaults.max_synthetic)),
             gate_methods=tuple(policy.get("gate_methods", defaults.gate_methods)),
+            loop_gate_detects=tuple(policy.get("loop_gate_detects", defaults.loop_gate_detects)),
+            diversity_metrics=tuple(policy.get("diversity_metrics", defaults.diversity_metrics)),
             drill_every_days=policy.get("drill_every_days", defaults.drill_every_days),
             override_max_days=policy.get("override_max_days", defaults.override_max_days),
         ),

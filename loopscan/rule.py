@@ -82,10 +82,20 @@ CheckFunction = Callable[..., Iterable[Problem]]
 
 @dataclass(frozen=True)
 class ExposedModel:
-    """A declared model that collapse can reach, with why (what a ``model``-scope check is given)."""
+    """A declared model that collapse can reach, with why (what a ``model``-scope check is given).
+
+    A model declared in several manifests (one URI) is one model: ``model`` is
+    the declaration its findings are reported at, ``declarations`` all of them.
+    """
 
     model: Artifact
     exposure: Exposure
+    declarations: tuple[Artifact, ...] = ()
+
+    def declaring(self, block: str) -> Artifact:
+        """The first declaration that writes ``block`` (``monitoring``, ``rollback``), else :attr:`model`."""
+        return next((decl for decl in (self.model, *self.declarations) if getattr(decl, block) is not None),
+                    self.model)
 
 
 @dataclass(frozen=True)
@@ -142,10 +152,15 @@ def crawl(project: Project, scope: Scope, kinds: tuple[str, ...] = ()) -> Iterat
             yield from (step for step in manifest.steps.values() if not kinds or step.kind in kinds)
     elif scope == "model":
         facts = project.facts
-        for node, exposure in facts.exposed_models.items():
-            model = facts.declaration(node)
-            if model is not None and model.kind == "model":
-                yield ExposedModel(model, exposure)
+        exposed = facts.exposed_models
+        reported: set[str] = set()
+        for node, exposure in exposed.items():
+            if node in reported:
+                continue
+            declarations = facts.declarations_of_model(node)
+            reported.update(decl.qualified for decl in declarations)
+            if declarations:
+                yield ExposedModel(facts.reporting_declaration(declarations), exposure, declarations)
     elif scope == "loop":
         yield from project.facts.loops
     elif scope == "override":

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from loopscan.analysis.exposure import Exposure
     from loopscan.analysis.facts import Facts
-    from loopscan.sources.manifest import Override
+    from loopscan.sources.manifest import Override, Step
 
 NAMED_AT_MOST = 4
 """How many steps of a witness a message names; the witness itself lists them all."""
@@ -74,6 +74,8 @@ def brief(names: Sequence[str], total: int, noun: str) -> str:
 def generate_steps(facts: Facts, nodes: Sequence[str], pipeline: str | None) -> str:
     """``generate step 'serve'`` or ``generate steps 'a', 'b', 'c', 'd' and 3 more``: a loop's generate
     steps as :func:`shown` to ``pipeline``, briefly (only the first :data:`NAMED_AT_MOST` are looked up)."""
+    if len(nodes) == 1 and (step := facts.step(nodes[0])) is not None and step.pipeline == pipeline:
+        return generating(step)
     noun = "generate step" if len(nodes) == 1 else "generate steps"
     named = [shown(facts, node, pipeline) for node in nodes[:NAMED_AT_MOST]]
     more = len(nodes) - len(named)
@@ -89,6 +91,15 @@ def number(value: Fraction | float) -> str:
     return f"{float(value):.4g}"
 
 
+def percent(value: Fraction | float) -> str:
+    """A share as a percentage, for a person to read.
+
+    >>> percent(Fraction(57, 100)), percent(Fraction(1, 3)), percent(0.125), percent(1)
+    ('57%', '33.33%', '12.5%', '100%')
+    """
+    return f"{float(value) * 100:.4g}%"
+
+
 def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
     """The steps a cycle passes after its generate step (``cycle[0]``), briefly, for a message.
 
@@ -99,6 +110,8 @@ def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
     pipeline = start.pipeline if start is not None else None
     step_nodes = facts.step_nodes
     steps = [node for node in cycle[1:] if node in step_nodes]
+    if len(cycle) == 1 and start is not None and getattr(start, "on_policy", False):
+        return "it samples from the model it trains, on_policy"
     if steps:
         named = [shown(facts, node, pipeline) for node in steps[:NAMED_AT_MOST]]
         return "via " + brief(named, len(steps), "steps")
@@ -106,11 +119,35 @@ def cycle_route(facts: Facts, cycle: Sequence[str]) -> str:
     return "it reads back its own output " + brief(named, len(cycle) - 1, "nodes")
 
 
+def generating(step: Step) -> str:
+    """``generate step 'serve'``, or ``on-policy train step 'ppo'``: the step a loop finding is about."""
+    kind = "on-policy train step" if step.kind == "train" and step.on_policy else "generate step"
+    return f"{kind} '{step.id}'"
+
+
+def unaccepted_gate(step: Step | None, name: str, refusal: str | None, detects_wanted: Sequence[str]) -> str:
+    """Why gate ``name`` stops no loop, for a message: its method, or what it detects (:meth:`Facts.gate_refusal`).
+
+    >>> unaccepted_gate(None, "review", "method", ())
+    "gate 'review' declares no method (counted as 'other'), which policy.gate_methods does not accept"
+    """
+    method = step.method if step is not None else None
+    if refusal == "detects" and step is not None:
+        found = ", ".join(step.detects) or "nothing"
+        return (f"gate '{name}' detects only {found}, none of policy.loop_gate_detects "
+                f"({', '.join(detects_wanted)})")
+    if method is None:
+        return f"gate '{name}' declares no method (counted as 'other'), which policy.gate_methods does not accept"
+    return f"gate '{name}' has method '{method}', which policy.gate_methods does not accept"
+
+
 def why_exposed(facts: Facts, exposure: Exposure, pipeline: str) -> str:
-    """``it lies on the loop through 'serve'`` or ``it feeds generate step 'answer'``."""
+    """``it lies on the loop through 'serve'``, ``it feeds generate step 'answer'`` or ``it teaches 'distill'``."""
     if exposure.loops:
         return f"it lies on the loop through {nodes_named(facts, exposure.loops, pipeline)}"
-    return f"it feeds generate step {nodes_named(facts, exposure.feeds, pipeline)}"
+    if exposure.feeds:
+        return f"it feeds generate step {nodes_named(facts, exposure.feeds, pipeline)}"
+    return f"it is the teacher of {nodes_named(facts, exposure.teaches, pipeline)}"
 
 
 def override_named(override: Override) -> str:

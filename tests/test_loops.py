@@ -55,7 +55,7 @@ steps:
     mixing: {max_synthetic: 0.2}
   export:
     kind: gate
-    method: dedup
+    method: score-filter
     inputs: [reviewed]
     outputs: [archive]
 loops:
@@ -130,7 +130,8 @@ def test_a_gate_with_no_method_counts_as_other(run: Run, project: Write) -> None
 
 
 def test_the_policy_decides_which_gate_methods_count(run: Run, project: Write) -> None:
-    project("support.yaml", SUPPORT.replace("method: human-review", "method: other"))
+    # A gate of method `other` detects nothing unless it says what: here it removes low-quality replies.
+    project("support.yaml", SUPPORT.replace("method: human-review", "method: other\n    detects: [quality]"))
     project("loopscan.yaml", "policy:\n  gate_methods: [human-review, other]\n")
     assert of_rule(check(run, "."), "LS301") == []
 
@@ -562,7 +563,7 @@ def test_exponentially_many_cycles_are_never_enumerated(run: Run, project: Write
     diamonds = 40
     steps = ["  gen: {kind: generate, inputs: [lm], outputs: [d0]}"]
     for i in range(diamonds):
-        steps.append(f"  gate{i}: {{kind: gate, method: dedup, inputs: [d{i}], outputs: [d{i + 1}]}}")
+        steps.append(f"  gate{i}: {{kind: gate, method: score-filter, inputs: [d{i}], outputs: [d{i + 1}]}}")
         steps.append(f"  side{i}: {{kind: transform, inputs: [d{i}], outputs: [d{i + 1}]}}")
     steps.append(f"  train: {{kind: train, inputs: [d{diamonds}], outputs: [lm], mixing: {{max_synthetic: 0.1}}}}")
     datasets = [f"  d{i}: {{provenance: ai}}" for i in range(diamonds + 1)]

@@ -27,7 +27,17 @@ Adjacency = Mapping[str, Sequence[str]]
 
 
 def is_generate(graph: GraphLike, node: str) -> bool:
-    return graph.nodes[node]["kind"] == "generate"
+    """A step whose output is model-generated: a generate step, or a train step that samples while it trains.
+
+    An ``on_policy`` train step generates its own training data from the model
+    it is training (PPO, online RL); linking gives it an edge to itself, so it
+    is a loop of one step.
+    """
+    attributes = graph.nodes[node]
+    if attributes["kind"] == "generate":
+        return True
+    decl = attributes.get("decl")
+    return attributes["kind"] == "train" and bool(getattr(decl, "on_policy", False))
 
 
 class SuccessorLists(dict[str, list[str]]):

@@ -6,8 +6,12 @@ walking the graph:
 
 * a step writes an artifact when it names it as an output, or names an
   artifact whose URI overlaps it (a write to either may land in the other);
-* a model is exposed when it is an input of a generate step, or lies on a
-  loop (the strongly connected component of a generate step on a cycle).
+* a model is exposed when a generate step generates with it, a step learns
+  from it as its ``teacher``, or it lies on a loop (the strongly connected
+  component of a generate step on a cycle, or the output of an ``on_policy``
+  train step). A model used only as a ``scorer`` (a reward model, a judge) or
+  as the ``init`` weights of a train step outputs no text that trains a model,
+  and a model declared ``external`` is trained elsewhere: neither is exposed.
 """
 
 from __future__ import annotations
@@ -32,9 +36,11 @@ class Exposure:
     """Why a model is exposed to collapse."""
 
     feeds: tuple[str, ...]
-    """The generate steps it is an input of, sorted."""
+    """The generate steps that generate with it (it is their input, not as a ``scorer`` or ``init``), sorted."""
     loops: tuple[str, ...]
-    """The generate steps on whose loop it lies, sorted."""
+    """The generate steps on whose loop it lies, sorted (an ``on_policy`` step for the models it trains)."""
+    teaches: tuple[str, ...] = ()
+    """The steps that learn from it as their ``teacher``, sorted."""
 
     @property
     def on_loop(self) -> bool:
@@ -126,7 +132,10 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
     >>> g = nx.DiGraph([("llm", "serve"), ("serve", "replies"), ("replies", "tune"), ("tune", "llm")])
     >>> nx.set_node_attributes(g, {"llm": "model", "serve": "generate"}, "kind")
     >>> exposures(g, {"serve": frozenset(g)})
-    {'llm': Exposure(feeds=('serve',), loops=('serve',))}
+    {'llm': Exposure(feeds=('serve',), loops=('serve',), teaches=())}
+    >>> g.edges["llm", "serve"]["role"] = "scorer"  # it only scores what serve makes
+    >>> exposures(g, {"serve": frozenset(g)})
+    {}
     """
     by_component: dict[frozenset[str], list[str]] = {}
     for generate, component in sorted(cyclic.items()):
@@ -136,12 +145,50 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
         shared = tuple(generates)
         for node in component:
             on_loops[node] = shared
+    for step in graph.nodes:
+        if step in graph.succ[step] and graph.succ[step][step].get("on_policy"):
+            for model, edge in graph.succ[step].items():
+                if model != step and not edge.get("link") and graph.nodes[model].get("kind") == "model":
+                    on_loops[model] = tuple(sorted({*on_loops.get(model, ()), step}))
     found: dict[str, Exposure] = {}
-    for node, attributes in graph.nodes.items():
-        if attributes.get("kind") != "model":
+    for members in same_models(graph).values():
+        if any(getattr(graph.nodes[node].get("decl"), "external", False) for node in members):
             continue
-        feeds = tuple(sorted(s for s in graph.succ[node] if graph.nodes[s].get("kind") == "generate"))
-        loops = on_loops.get(node, ())
-        if feeds or loops:
-            found[node] = Exposure(feeds, loops)
+        uses = [(step, edge.get("role")) for node in members
+                for step, edge in graph.succ[node].items() if not edge.get("link")]
+        if uses and all(role in NOT_EXPOSING for _, role in uses):
+            continue
+        feeds = tuple(sorted({step for step, role in uses
+                              if graph.nodes[step].get("kind") == "generate" and role not in NOT_EXPOSING}))
+        teaches = tuple(sorted({step for step, role in uses if role == "teacher"}))
+        loops = tuple(sorted({step for node in members for step in on_loops.get(node, ())}))
+        if feeds or loops or teaches:
+            for node in members:
+                found[node] = Exposure(feeds, loops, teaches)
     return dict(sorted(found.items()))
+
+
+def same_models(graph: GraphLike) -> dict[str, list[str]]:
+    """The model nodes by the model they declare: declarations with one URI are one model.
+
+    A model declared without a URI is a model of its own, keyed by its node.
+
+    >>> import networkx as nx
+    >>> from types import SimpleNamespace
+    >>> g = nx.DiGraph()
+    >>> g.add_node("a:lm", kind="model", decl=SimpleNamespace(uri="models:/lm"))
+    >>> g.add_node("b:lm", kind="model", decl=SimpleNamespace(uri="models:/lm"))
+    >>> g.add_node("b:rm", kind="model", decl=SimpleNamespace(uri=None))
+    >>> same_models(g)
+    {'models:/lm': ['a:lm', 'b:lm'], 'b:rm': ['b:rm']}
+    """
+    found: dict[str, list[str]] = {}
+    for node, attributes in graph.nodes.items():
+        if attributes.get("kind") == "model":
+            uri = getattr(attributes.get("decl"), "uri", None)
+            found.setdefault(uri if uri is not None else node, []).append(node)
+    return found
+
+
+NOT_EXPOSING = ("scorer", "init")
+"""Roles in which a model outputs nothing that trains a model: it scores, or it is the weights a step starts from."""

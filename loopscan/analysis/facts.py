@@ -7,7 +7,7 @@ use, and every rule reads the same result.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -22,13 +22,13 @@ from loopscan.analysis.cycles import (
     strongly_connected_components,
     successor_lists,
 )
-from loopscan.analysis.exposure import Exposure, Write, exposures, writes_into
+from loopscan.analysis.exposure import Exposure, Write, exposures, same_models, writes_into
 from loopscan.analysis.provenance import ProvenanceFlow, analyse_provenance
 from loopscan.config import Policy
 from loopscan.findings import Waypoint
 from loopscan.graph.dataflow import is_hub
-from loopscan.graph.link import Linked
-from loopscan.sources.manifest import Artifact, LoopDoc, Step
+from loopscan.graph.link import Linked, artifact_kind
+from loopscan.sources.manifest import Artifact, LoopDoc, Ref, Role, Step, input_role
 
 if TYPE_CHECKING:
     import networkx as nx
@@ -117,11 +117,75 @@ class Facts:
         return self.linked.graph
 
     def is_gate(self, node: str) -> bool:
-        """A gate step whose method the policy accepts (a gate with no method is ``other``)."""
+        """A gate step that stops a loop: the policy accepts its method, and it detects what the policy asks.
+
+        A gate with no method is ``other``; what it detects is its ``detects``,
+        else its method's default (:attr:`Step.detects`), and it must hold one
+        of ``policy.loop_gate_detects``: a dedup-only gate removes copies, not
+        generated content.
+        """
+        return self.gate_refusal(node) is None
+
+    def gate_refusal(self, node: str) -> str | None:
+        """Why a gate step does not stop a loop (``method`` or ``detects``), None when it does or is no gate."""
         attributes = self.dataflow.nodes[node]
         decl = attributes["decl"]
-        return (attributes["kind"] == "gate" and isinstance(decl, Step)
-                and (decl.method or "other") in self.policy.gate_methods)
+        if attributes["kind"] != "gate" or not isinstance(decl, Step):
+            return "not a gate"
+        if (decl.method or "other") not in self.policy.gate_methods:
+            return "method"
+        if set(decl.detects).isdisjoint(self.policy.loop_gate_detects):
+            return "detects"
+        return None
+
+    def input_role(self, step: Step, ref: Ref) -> Role | None:
+        """What input ``ref`` is to ``step`` (see ``manifest.input_role``); None when it names no node."""
+        node = self.linked.nodes.get(ref)
+        return None if node is None else input_role(ref, step.kind, artifact_kind(self.dataflow, node))
+
+    def targets(self, step: Step) -> list[tuple[Ref, str]]:
+        """The inputs a step learns to reproduce, each with its node: ``targets`` of a train step, and every
+        input of another step that has no other role (a transform passes its inputs on)."""
+        found = []
+        for ref in step.inputs:
+            node = self.linked.nodes.get(ref)
+            role = self.input_role(step, ref)
+            if node is not None and (role == "targets" or (role is None and step.kind != "train")):
+                found.append((ref, node))
+        return found
+
+    def learners(self, node: str) -> list[str]:
+        """The train steps that read ``node`` as ``targets``, directly or through the artifacts it links to."""
+        found: list[str] = []
+        seen = {node}
+        queue = [node]
+        while queue:
+            current = queue.pop()
+            for head, edge in self.dataflow.succ[current].items():
+                if edge.get("link"):
+                    if head not in seen:
+                        seen.add(head)
+                        queue.append(head)
+                elif edge.get("role") == "targets" and self.kind(head) == "train":
+                    found.append(head)
+        return sorted(set(found))
+
+    def trains_only_scorers(self, step: Step) -> bool:
+        """A train step whose every output is a model used only as a ``scorer`` (a reward model, a classifier).
+
+        What such a model outputs is a score, never text that trains a model, so
+        the mixing rules of Play 2 (cap, anchor, ratio log) do not apply to it.
+        """
+        outputs = [node for ref in step.outputs if (node := self.linked.nodes.get(ref)) is not None]
+        if step.kind != "train" or not outputs:
+            return False
+        for node in outputs:
+            members = self.same_models.get(self._model_key.get(node, ""), [])
+            uses = [edge.get("role") for member in members
+                    for edge in self.dataflow.succ[member].values() if not edge.get("link")]
+            if not uses or any(role != "scorer" for role in uses):
+                return False
+        return True
 
     def is_cap(self, node: str) -> bool:
         """A step that caps the synthetic share of what it produces."""
@@ -147,7 +211,7 @@ class Facts:
         return generate_components(self.dataflow, self.components, self.successor_lists)
 
     def is_unaccepted_gate(self, node: str) -> bool:
-        """A gate step whose method the policy does not accept, so it counts as no gate."""
+        """A gate step that counts as no gate: the policy does not accept its method or what it detects."""
         return self.dataflow.nodes[node]["kind"] == "gate" and not self.is_gate(node)
 
     def declaration(self, node: str) -> Step | Artifact | None:
@@ -269,15 +333,16 @@ class Facts:
     @cached_property
     def ungated(self) -> dict[str, list[str]]:
         """Generate steps on a cycle that passes no gate, each with its shortest such cycle."""
-        return self._witnesses(self._cyclic_without(self.is_gate))
+        return self._witnesses(self._cyclic_without(self.is_gate, self.gated_on_policy))
 
     @cached_property
     def uncapped(self) -> dict[str, list[str]]:
         """Generate steps on a cycle that passes no capping step, each with its shortest such cycle."""
         return self._witnesses(self._cyclic_without(self.is_cap))
 
-    def _cyclic_without(self, removed: Callable[[str], bool]) -> dict[str, frozenset[str]]:
-        """The generate steps still on a cycle once ``removed`` nodes are gone.
+    def _cyclic_without(self, removed: Callable[[str], bool],
+                        broken: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
+        """The generate steps still on a cycle without the ``removed`` nodes and the self-edges of ``broken``.
 
         Such a cycle lies inside a loop's component, so only those nodes are searched:
         the search walks the loops' components alone, not the whole graph.
@@ -285,8 +350,27 @@ class Facts:
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
         kept = {node for node in on_loops if not removed(node)}
         adjacency = self.successor_lists
-        within = {node: [head for head in adjacency[node] if head in kept] for node in kept}
+        within = {node: [head for head in adjacency[node] if head in kept and not (head == node and node in broken)]
+                  for node in kept}
         return cyclic_generate_steps(self.dataflow, adjacency=within)
+
+    @cached_property
+    def gated_on_policy(self) -> frozenset[str]:
+        """The ``on_policy`` train steps whose loop of one step is gated by a declared gate step.
+
+        No gate step can lie on a step's edge to itself, so the gate of an
+        on-policy loop is declared: a ``loops`` entry that lists the step in
+        ``through`` names a gate in ``safeguards`` that stops loops. Its
+        scorer (a reward model) is no gate.
+        """
+        gated: set[str] = set()
+        for manifest in self.linked.manifests:
+            for doc in manifest.loops.values():
+                if any((node := self.linked.nodes.get(ref)) is not None and self.is_gate(node)
+                       for ref in doc.safeguards):
+                    gated.update(node for ref in doc.through if (node := self.linked.nodes.get(ref)) is not None
+                                 and (step := self.step(node)) is not None and step.on_policy)
+        return frozenset(gated)
 
     @property
     def provenance(self) -> dict[str, str]:
@@ -346,6 +430,30 @@ class Facts:
     def writes(self) -> dict[str, tuple[Write, ...]]:
         """Each artifact that some step writes, directly or through an overlapping URI."""
         return writes_into(self.dataflow)
+
+    @cached_property
+    def same_models(self) -> dict[str, list[str]]:
+        """The model nodes by the model they declare (one URI, one model)."""
+        return same_models(self.dataflow)
+
+    @cached_property
+    def _model_key(self) -> dict[str, str]:
+        return {node: key for key, nodes in self.same_models.items() for node in nodes}
+
+    def declarations_of_model(self, node: str) -> tuple[Artifact, ...]:
+        """Every declaration of the model that ``node`` declares, in file and line order."""
+        nodes = self.same_models.get(self._model_key.get(node, ""), [node])
+        found = [decl for other in nodes if (decl := self.artifact(other)) is not None]
+        return tuple(sorted(found, key=lambda decl: (decl.document.file, decl.location.line)))
+
+    def reporting_declaration(self, declarations: Sequence[Artifact]) -> Artifact:
+        """Where a finding about a model declared more than once goes: the declaration in the manifest of a
+        train step that writes it, else the first by file and line."""
+        for decl in declarations:
+            writes = self.writes.get(decl.qualified, ())
+            if any(write.into == decl.qualified and self.kind(write.step) == "train" for write in writes):
+                return decl
+        return declarations[0]
 
     @cached_property
     def exposed_models(self) -> dict[str, Exposure]:

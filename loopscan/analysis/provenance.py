@@ -4,10 +4,13 @@ The lattice is ``human``, ``ai`` < ``mixed`` < ``unknown``; the join of
 ``human`` and ``ai`` is ``mixed``. What flows out of a step depends on its kind:
 
 * ``generate``: everything it produces is ``ai``;
-* ``ingest``: ``unknown`` without a synthetic-content classifier, ``mixed`` with one;
-* a ``gate`` with ``method: classifier``: what comes in, except that data of
-  ``unknown`` provenance comes out ``mixed`` (the classifier tags its records);
-  AI output stays ``ai``, because reviewing AI output does not make it human;
+* ``ingest``: ``unknown`` without a synthetic-content classifier, ``mixed`` with one
+  (a ``classifier`` that detects ``synthetic``: a quality classifier tags nothing);
+* a ``gate`` that detects ``synthetic`` (``method: classifier`` or
+  ``human-review`` by default, or ``detects: [synthetic, ...]``): what comes in,
+  except that data of ``unknown`` provenance comes out ``mixed`` (the gate tags
+  its records); AI output stays ``ai``, because reviewing AI output does not
+  make it human;
 * every other step: the join of its inputs (a model is not data: as an
   input it contributes nothing, so an embedding step keeps its data's
   provenance whatever model computes it).
@@ -190,7 +193,7 @@ class _Shape:
                 self.rule[node], self.constant[node] = _CONSTANT, _AI
             elif kind == "ingest":
                 self.rule[node], self.constant[node] = _CONSTANT, (_MIXED if _has_classifier(decl) else _UNKNOWN)
-            elif kind == "gate" and isinstance(decl, Step) and decl.method == "classifier":
+            elif kind == "gate" and isinstance(decl, Step) and "synthetic" in decl.detects:
                 self.rule[node] = _CLASSIFIED
             else:
                 self.rule[node] = _PASSED_ON
@@ -254,8 +257,8 @@ def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlap
 
 
 def _has_classifier(decl: object) -> bool:
-    """An ingest step that runs a synthetic-content classifier on what it ingests."""
-    return isinstance(decl, Step) and bool(decl.classifier)
+    """An ingest step that runs a synthetic-content classifier on what it ingests (one that detects ``synthetic``)."""
+    return isinstance(decl, Step) and bool(decl.classifier) and "synthetic" in decl.detects
 
 
 def _ai_sources(shape: _Shape, own: dict[str, int]) -> list[list[_State]]:

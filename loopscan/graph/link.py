@@ -9,7 +9,11 @@ other.
 Node attributes: ``kind`` (a step kind, or ``dataset``/``model``/``uri``),
 ``pipeline`` (None for URI nodes) and ``decl`` (the :class:`Step` or
 :class:`Artifact`, None for URI nodes). Edge attribute ``link`` is True on
-URI-overlap edges. A URI that many artifacts share is linked through a hub
+URI-overlap edges; an edge into a step carries the input's ``role``
+(:func:`~loopscan.sources.manifest.input_role`, None when it has none). An
+ingest whose ``source`` is a URI reads it like an input. An ``on_policy``
+train step has an edge to itself (``on_policy`` True): it samples from the
+model it trains, a loop inside one step. A URI that many artifacts share is linked through a hub
 node (kind ``uri``, attribute ``hub``) instead of artifact to artifact
 (:func:`_link_uris`), so that linking stays near-linear. The graph is a
 :class:`~loopscan.graph.dataflow.DataFlow` (plain dicts, what the analyses
@@ -25,10 +29,10 @@ from functools import cached_property
 from typing import TYPE_CHECKING
 
 from loopscan.findings import Location, Problem, RecordedProblem
-from loopscan.graph.dataflow import DataFlow
+from loopscan.graph.dataflow import DataFlow, GraphLike
 from loopscan.graph.uris import find_overlaps
 from loopscan.integrity import CONFLICTING_ARTIFACT, UNKNOWN_REFERENCE
-from loopscan.sources.manifest import Artifact, Manifest, Ref, Step
+from loopscan.sources.manifest import Artifact, ArtifactKind, Manifest, Ref, Step, input_role
 from loopscan.wording import did_you_mean
 
 if TYPE_CHECKING:
@@ -44,6 +48,10 @@ class Linked:
     """The graph as plain dicts, which the analyses walk; complete once :func:`link` returns."""
     nodes: dict[Ref, str] = field(default_factory=dict)
     """Every reference that names a graph node, mapped to that node's id."""
+    pipelines: dict[str, Manifest] = field(default_factory=dict)
+    """The linked manifests by pipeline name."""
+    external: dict[str, Artifact] = field(default_factory=dict)
+    """Each URI that some declaration calls an ``external`` model, with that declaration."""
     problems: list[RecordedProblem] = field(default_factory=list)
 
     @cached_property
@@ -67,7 +75,7 @@ def link(manifests: Iterable[Manifest]) -> Linked:
     [('p:d', 'p:s'), ('p:s', 'models:/m')]
     """
     linked = Linked([], DataFlow())
-    by_name: dict[str, Manifest] = {}
+    by_name = linked.pipelines
     for manifest in sorted(manifests, key=lambda m: (m.file, m.document.start.line)):
         first = by_name.get(manifest.pipeline)
         if first is not None:
@@ -79,14 +87,19 @@ def link(manifests: Iterable[Manifest]) -> Linked:
 
     _add_declarations(linked)
     declared_uri = _declared_uris(linked)
+    linked.external = {model.uri: model for manifest in linked.manifests for model in manifest.models.values()
+                       if model.external and model.uri is not None}
     loop_names = _loop_names(linked.manifests)
     for manifest in linked.manifests:
         own = _Own.of(manifest)
         for step in manifest.steps.values():
-            for ref in step.inputs:
+            source = step.source_ref
+            for ref in (*step.inputs, *([source] if source is not None else ())):
                 _connect(linked, manifest, own, ref, declared_uri, step, into_step=True)
             for ref in step.outputs:
                 _connect(linked, manifest, own, ref, declared_uri, step, into_step=False)
+            if step.on_policy and step.kind == "train":
+                linked.dataflow.add_edge(step.qualified, step.qualified, link=False, on_policy=True)
         _check_other_references(linked, manifest, own, by_name, declared_uri, loop_names)
     _link_uris(linked.dataflow)
     return linked
@@ -157,10 +170,30 @@ def _connect(linked: Linked, manifest: Manifest, own: _Own, ref: Ref, declared_u
     graph = linked.dataflow
     if node not in graph:
         graph.add_node(node, kind="uri", pipeline=None, decl=None)
+    decl = graph.nodes[node]["decl"]
     if into_step:
-        graph.add_edge(node, step.qualified, link=False)
+        role = input_role(ref, step.kind, artifact_kind(graph, node))
+        graph.add_edge(node, step.qualified, link=False, role=role)
+        if role == "targets" and isinstance(decl, Artifact) and decl.retention == "transient":
+            message = (f"step '{step.id}' learns from {decl.qualified}, which is declared transient "
+                       "(a buffer that no step learns from); declare its retention, or give the input another role")
+            linked.problems.append(_problem(CONFLICTING_ARTIFACT, message, ref.location, manifest, step.qualified))
     else:
         graph.add_edge(step.qualified, node, link=False)
+        uri = decl.uri if isinstance(decl, Artifact) and decl.uri is not None else node
+        external = decl if isinstance(decl, Artifact) and decl.external else linked.external.get(uri)
+        if external is not None:
+            message = (f"step '{step.id}' writes model '{node}', declared external at {external.location} "
+                       "(trained outside the project); drop `external` if this step trains it")
+            linked.problems.append(_problem(CONFLICTING_ARTIFACT, message, ref.location, manifest, step.qualified))
+
+
+def artifact_kind(graph: GraphLike, node: str) -> ArtifactKind:
+    """A node's artifact kind; a URI node is a model when its scheme is ``models:``."""
+    kind = graph.nodes[node]["kind"]
+    if kind == "uri":
+        return "model" if node.startswith("models:") else "dataset"
+    return "model" if kind == "model" else "dataset"
 
 
 def _artifact_node(linked: Linked, manifest: Manifest, own: _Own, ref: Ref,
@@ -185,7 +218,25 @@ def _artifact_node(linked: Linked, manifest: Manifest, own: _Own, ref: Ref,
     if qualified is not None and qualified["kind"] in ("dataset", "model"):
         return ref.text
     declared = declared_uri.get(ref.text)
-    return declared.qualified if declared is not None else ref.text
+    if declared is not None:
+        return declared.qualified
+    if ref.qualified_id is not None:
+        linked.problems.append(_problem(UNKNOWN_REFERENCE, _unknown_qualified(linked, *ref.qualified_id),
+                                        ref.location, manifest))
+        return None
+    return ref.text
+
+
+def _unknown_qualified(linked: Linked, pipeline: str, artifact_id: str) -> str:
+    """Why ``pipeline:id`` names nothing: the pipeline has no such artifact, or was not scanned."""
+    other = linked.pipelines.get(pipeline)
+    if other is not None:
+        hint = did_you_mean(artifact_id, other.artifacts)
+        if not hint and artifact_id in other.steps:
+            hint = f" ({artifact_id!r} is a step; inputs and outputs name datasets and models)"
+        return f"'{pipeline}:{artifact_id}' names no dataset or model of pipeline {pipeline!r}{hint}"
+    hint = did_you_mean(pipeline, linked.pipelines) or "; scan its manifest too, or name the data by its URI"
+    return f"'{pipeline}:{artifact_id}' names pipeline {pipeline!r}, which is not among the scanned manifests{hint}"
 
 
 def _check_other_references(linked: Linked, manifest: Manifest, own: _Own, by_name: dict[str, Manifest],

@@ -8,6 +8,7 @@ reviewer must change: ``step.at("mixing", "max_synthetic")``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from datetime import date
@@ -56,18 +57,64 @@ class Ref:
     text: str
     location: Location
     share: float | None = None
+    role: Role | None = None
+    """The role as written (``{ref: x, role: prompts}``); :func:`input_role` gives the one that applies."""
 
     @property
     def is_uri(self) -> bool:
         """A colon makes it a URI (or ``pipeline:id``); ids never hold one."""
         return ":" in self.text
 
+    @property
+    def qualified_id(self) -> tuple[str, str] | None:
+        """``(pipeline, id)`` when the reference is written ``pipeline:id`` (no ``/`` after the colon).
+
+        >>> at = Location("p.yaml", 1, 1)
+        >>> Ref("catalog:listings", at).qualified_id, Ref("s3://b/x", at).qualified_id, Ref("x", at).qualified_id
+        (('catalog', 'listings'), None, None)
+        """
+        found = _QUALIFIED.fullmatch(self.text)
+        return None if found is None else (found[1], found[2])
+
 
 ArtifactKind = Literal["dataset", "model"]
 StepKind = Literal["ingest", "transform", "gate", "train", "generate", "evaluate"]
 Provenance = Literal["human", "ai", "mixed", "unknown"]
-Retention = Literal["accumulate", "replace"]
+Retention = Literal["accumulate", "replace", "transient"]
+Role = Literal["targets", "prompts", "init", "scorer", "teacher"]
+Detectable = Literal["synthetic", "quality", "duplicates", "incorrect", "unsafe"]
 """The closed vocabularies of the format (``schemas/pipeline.schema.json`` admits only these)."""
+
+DETECTS_BY_METHOD: dict[str, tuple[Detectable, ...]] = {
+    "human-review": ("synthetic", "quality", "incorrect", "unsafe"),
+    "classifier": ("synthetic",),
+    "score-filter": ("quality",),
+    "dedup": ("duplicates",),
+    "other": (),
+}
+"""What a gate removes when its ``detects`` is not written, by its ``method`` (``other`` when none is)."""
+
+_QUALIFIED = re.compile(r"([A-Za-z0-9_.-]+):([A-Za-z0-9_.-]+)")
+_LINKED_SOURCE = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*:/")
+
+
+def input_role(ref: Ref, step_kind: StepKind, input_kind: ArtifactKind) -> Role | None:
+    """What an input is to its step: the role written, else ``targets`` (a dataset) or ``init`` (a model) into train.
+
+    Inputs of other steps have no role unless one is written: a generate step
+    conditions on its inputs, a transform passes them on.
+
+    >>> at = Location("p.yaml", 1, 1)
+    >>> input_role(Ref("d", at), "train", "dataset"), input_role(Ref("m", at), "train", "model")
+    ('targets', 'init')
+    >>> input_role(Ref("q", at, role="prompts"), "train", "dataset"), input_role(Ref("d", at), "generate", "dataset")
+    ('prompts', None)
+    """
+    if ref.role is not None:
+        return ref.role
+    if step_kind != "train":
+        return None
+    return "targets" if input_kind == "dataset" else "init"
 
 
 @dataclass(frozen=True)
@@ -92,6 +139,8 @@ class Artifact(Declared):
     uri: str | None = None
     provenance: Provenance | None = None
     frozen: bool = False
+    external: bool = False
+    """A model trained outside the project: no step here may write it, and Plays 4 and 5 do not apply to it."""
     retention: Retention = "accumulate"
     synthetic_fraction: float | None = None
     monitoring: Monitoring | None = None
@@ -115,6 +164,39 @@ class Step(Declared):
     source: str | None = None
     classifier: str | None = None
     mixing: Mixing | None = None
+    detects_written: tuple[Detectable, ...] | None = None
+    """``detects`` as written; :attr:`detects` gives what applies."""
+    on_policy: bool = False
+    """A train step that samples from the model it trains while it trains: a loop inside one step."""
+
+    @property
+    def detects(self) -> tuple[Detectable, ...]:
+        """What the step removes: ``detects`` as written, else the default of its method.
+
+        A gate without a method detects nothing it says; an ingest detects
+        ``synthetic`` when it names a ``classifier`` (the format-1 meaning).
+        Other steps detect nothing.
+
+        >>> Step("p", "g", (), None, kind="gate", method="dedup").detects  # type: ignore[arg-type]
+        ('duplicates',)
+        """
+        if self.detects_written is not None:
+            return self.detects_written
+        if self.kind == "gate":
+            return DETECTS_BY_METHOD[self.method or "other"]
+        if self.kind == "ingest" and self.classifier is not None:
+            return ("synthetic",)
+        return ()
+
+    @property
+    def source_ref(self) -> Ref | None:
+        """An ingest's ``source`` when it is a URI (``https://...``, ``s3://...``): it links like an input.
+
+        A ``source`` in words (``vendor export``) names no data in the project.
+        """
+        if self.kind != "ingest" or self.source is None or not _LINKED_SOURCE.match(self.source):
+            return None
+        return Ref(self.source, self.at("source"))
 
 
 @dataclass(frozen=True)
@@ -199,6 +281,7 @@ def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str |
             uri=spec.get("uri"),
             provenance=spec.get("provenance"),
             frozen=spec.get("frozen", False),
+            external=spec.get("external", False),
             retention=spec.get("retention", "accumulate"),
             synthetic_fraction=spec.get("synthetic_fraction"),
             monitoring=None if monitoring is None else Monitoring(
@@ -225,6 +308,8 @@ def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str |
             method=spec.get("method"),
             source=spec.get("source"),
             classifier=spec.get("classifier"),
+            detects_written=None if "detects" not in spec else tuple(spec["detects"]),
+            on_policy=spec.get("on_policy", False),
             mixing=None if mixing is None else Mixing(
                 max_synthetic=mixing.get("max_synthetic"),
                 anchor=_optional_ref(document, (*path, "mixing", "anchor"), mixing.get("anchor")),
@@ -270,7 +355,7 @@ def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str |
 
 def _ref(document: YamlDocument, path: KeyPath, item: Any) -> Ref:
     if isinstance(item, dict):
-        return Ref(item["ref"], document.location((*path, "ref")), item.get("share"))
+        return Ref(item["ref"], document.location((*path, "ref")), item.get("share"), item.get("role"))
     return Ref(item, document.location(path))
 
 

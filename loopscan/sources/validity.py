@@ -100,6 +100,20 @@ def _scalar_constant(value: Any) -> Any:
     return value
 
 
+def _no_repeats(items: list[Any]) -> bool:
+    """True when no two scalar items are JSON-equal; False (ask jsonschema) for lists of lists or mappings.
+
+    >>> _no_repeats(["a", "b"]), _no_repeats(["a", "a"]), _no_repeats([1, True]), _no_repeats([1, 1.0])
+    (True, False, True, False)
+    """
+    for index, item in enumerate(items):
+        if isinstance(item, (list, dict)):
+            return False
+        if any(json_equal(item, other) for other in items[index + 1:]):
+            return False
+    return True
+
+
 class _Compiler:
     """Compiles one schema document; ``$ref`` targets are compiled once each and shared."""
 
@@ -194,6 +208,11 @@ class _Compiler:
 
     def k_minItems(self, least: int, schema: dict[str, Any]) -> Predicate:
         return lambda value: not isinstance(value, list) or len(value) >= least
+
+    def k_uniqueItems(self, unique: bool, schema: dict[str, Any]) -> Predicate:
+        if not unique:
+            return _always
+        return lambda value: not isinstance(value, list) or _no_repeats(value)
 
     def k_minimum(self, least: float, schema: dict[str, Any]) -> Predicate:
         return lambda value: not _is_number(value) or value >= least

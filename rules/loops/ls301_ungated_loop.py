@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
-from loopscan.wording import cycle_route, shown
+from loopscan.wording import cycle_route, generating, shown, unaccepted_gate
 
 if TYPE_CHECKING:
     from loopscan.analysis.facts import Facts, Loop
@@ -74,10 +74,10 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     facts = project.facts
     for generate in loop.ungated_generates:
         cycle = facts.ungated[generate]
-        step = facts.declaration(generate)
+        step = facts.step(generate)
         if step is None:
             continue
-        message = (f"loop through generate step '{step.id}' has a cycle with no quality gate "
+        message = (f"loop through {generating(step)} has a cycle with no quality gate "
                    f"({cycle_route(facts, cycle)})")
         refused = _unaccepted_gate_notes(facts, cycle, step.pipeline)
         yield Problem(
@@ -91,17 +91,7 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
 
 
 def _unaccepted_gate_notes(facts: Facts, cycle: list[str], pipeline: str) -> list[str]:
-    """A note for each gate on the cycle whose method the policy does not accept."""
-    notes = []
-    for node in cycle:
-        if not facts.is_unaccepted_gate(node):
-            continue
-        step = facts.step(node)
-        method = step.method if step is not None else None
-        name = shown(facts, node, pipeline)
-        if method is None:
-            notes.append(f"gate '{name}' declares no method (counted as 'other'), "
-                         "which policy.gate_methods does not accept")
-        else:
-            notes.append(f"gate '{name}' has method '{method}', which policy.gate_methods does not accept")
-    return notes
+    """A note for each gate on the cycle that the policy does not accept: its method, or what it detects."""
+    return [unaccepted_gate(facts.step(node), shown(facts, node, pipeline), facts.gate_refusal(node),
+                            facts.policy.loop_gate_detects)
+            for node in cycle if facts.is_unaccepted_gate(node)]

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
-from loopscan.wording import cycle_route
+from loopscan.wording import cycle_route, generating
 
 if TYPE_CHECKING:
     from loopscan.analysis.facts import Loop
@@ -68,11 +68,11 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     facts = project.facts
     for generate in loop.uncapped_generates:
         cycle = facts.uncapped[generate]
-        step = facts.declaration(generate)
+        step = facts.step(generate)
         if step is None:
             continue
         yield Problem(
-            f"loop through generate step '{step.id}' has a cycle with no mixing cap "
+            f"loop through {generating(step)} has a cycle with no mixing cap "
             f"({cycle_route(facts, cycle)}); no step on it sets mixing.max_synthetic",
             step.location,
             pipeline=step.pipeline,

@@ -74,7 +74,10 @@ def _anchor(facts: Facts, nodes: list[str]) -> str | None:
 
 def _off_loop_safeguards(facts: Facts, doc: LoopDoc, safeguards: list[tuple[Ref, str]],
                          loop: Loop) -> Iterator[Problem]:
+    declared_gate = not facts.gated_on_policy.isdisjoint(loop.generates)
     for ref, node in safeguards:
+        if declared_gate and facts.is_gate(node):
+            continue  # the declared gate of an on-policy step's loop of one step, which no gate can lie on
         if facts.loop_of(node) is not loop:
             described = generate_steps(facts, loop.generates, doc.pipeline)
             yield Problem(f"safeguard '{ref.text}' of loop entry '{doc.id}' is not on the loop through "
@@ -88,7 +91,11 @@ def _safeguards_that_protect_nothing(facts: Facts, doc: LoopDoc,
             continue
         step = facts.declaration(node)
         method = getattr(step, "method", None) or "other"
-        if facts.is_unaccepted_gate(node):
+        if facts.is_unaccepted_gate(node) and facts.gate_refusal(node) == "detects":
+            detects = ", ".join(getattr(step, "detects", ())) or "nothing"
+            why = (f"a gate that detects only {detects}, none of policy.loop_gate_detects "
+                   f"({', '.join(facts.policy.loop_gate_detects)})")
+        elif facts.is_unaccepted_gate(node):
             why = f"a gate with method '{method}', which policy.gate_methods does not accept"
         else:
             kind = getattr(step, "kind", "")

@@ -30,7 +30,10 @@ def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
 
     A dataset is on a loop when it lies in the strongly connected part of the
     graph around a generate step, so output of the loop reaches it and it
-    reaches the loop's generate step again.
+    reaches the loop's generate step again. Only data that a train step on
+    the loop learns from (reads as `targets`) is checked: a sampling pool or
+    a per-iteration scratch folder is replaced by design, and is better
+    declared `retention: transient`, which is never checked.
 
     ## Example
     ```yaml
@@ -54,7 +57,7 @@ def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
     """
     facts = project.facts
     loop = facts.loop_of(dataset.qualified) if dataset.retention == "replace" else None
-    if loop is None:
+    if loop is None or not any(facts.loop_of(step) is loop for step in facts.learners(dataset.qualified)):
         return
     generates = generate_steps(facts, loop.generates, dataset.pipeline)
     yield Problem(

@@ -24,6 +24,10 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     each mix is real data; without a cap nothing stops the synthetic share
     from growing run after run.
 
+    A train step whose every output is a model used only as a `scorer` (a
+    reward model, a quality classifier: it outputs scores, not text that
+    trains a model) is not checked.
+
     ## Example
     ```yaml
     steps:
@@ -45,6 +49,8 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
           max_synthetic: 0.2
     ```
     """
+    if project.facts.trains_only_scorers(step):
+        return
     if step.mixing is None or step.mixing.max_synthetic is None:
         yield Problem(f"train step '{step.id}' declares no synthetic-data cap (mixing.max_synthetic)",
                       step.within("mixing"), pipeline=step.pipeline, node=step.qualified)

@@ -11,7 +11,7 @@ from loopscan.findings import Problem
 from loopscan.project import Project
 from loopscan.rule import rule
 from loopscan.sources.manifest import Step
-from loopscan.wording import number, shown
+from loopscan.wording import percent, shown
 
 
 @rule("LS203", "ratio-over-cap", severity="error", play=2, scope="step")
@@ -25,10 +25,13 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     of Generative Models on their own Data", ICLR 2024) tie the stability of
     retraining to the real share of each mix.
 
-    The synthetic share is the sum, over inputs with a `share`, of the share
-    times the input's synthetic part by its inferred provenance: `ai` 1,
-    `human` 0, `mixed` its `synthetic_fraction` (1 when unknown), `unknown`
-    1. The sum is exact: a mix exactly at its cap passes. A train step
+    The synthetic share is the sum, over the training `targets` with a
+    `share`, of the share times the input's synthetic part by its inferred
+    provenance: `ai` 100%, `human` 0%, `mixed` its `synthetic_fraction`
+    (100% when unknown), `unknown` 100% (data nobody classified counts as
+    fully synthetic). Inputs with another `role` (`prompts`, `init`,
+    `scorer`, `teacher`) are not part of what the step learns, and are left
+    out. The sum is exact: a mix exactly at its cap passes. A train step
     without a cap is held to the policy ceiling.
 
     ## Example
@@ -66,21 +69,30 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     limit = cap if cap is not None else project.policy.max_synthetic
     if not over(share, limit):
         return
-    which = f"its cap {number(limit)}" if cap is not None else f"the policy ceiling {number(limit)}"
-    terms = " + ".join(f"{shown(project.facts, p.node, step.pipeline)} {number(p.share)} x {number(p.weight)}"
-                       for p in portions if p.synthetic)
+    which = f"its cap {percent(limit)}" if cap is not None else f"the policy ceiling {percent(limit)}"
+    terms = ", ".join(_term(project, step, p) for p in portions)
+    unknown = "; data of unknown provenance counts as fully synthetic" if any(
+        p.provenance == "unknown" and p.synthetic for p in portions) else ""
     place = step.at("mixing", "max_synthetic") if cap is not None else step.location
-    yield Problem(f"the inputs of '{step.id}' are {number(share)} synthetic ({terms}), above {which}",
-                  place, pipeline=step.pipeline, node=step.qualified)
+    yield Problem(f"the training targets of '{step.id}' are {percent(share)} synthetic ({terms}), "
+                  f"above {which}{unknown}", place, pipeline=step.pipeline, node=step.qualified)
+
+
+def _term(project: Project, step: Step, part: Portion) -> str:
+    """``'pairs' 40% ai`` or ``'chats' 20% mixed, 25% synthetic``: one input's part of the mix."""
+    name = shown(project.facts, part.node, step.pipeline)
+    what = part.provenance
+    if part.provenance == "mixed":
+        what += f", {percent(part.weight)} synthetic"
+    return f"'{name}' {percent(part.share)} {what}"
 
 
 def _portions(project: Project, step: Step) -> list[Portion]:
-    """The inputs of ``step`` that declare a share, each with how synthetic it is."""
+    """The training targets of ``step`` that declare a share, each with how synthetic it is."""
     provenance = project.facts.provenance_flow.value
     found = []
-    for ref in step.inputs:
-        node = project.nodes.get(ref)
-        if ref.share is None or node is None:
+    for ref, node in project.facts.targets(step):
+        if ref.share is None:
             continue
         artifact = project.facts.artifact(node)
         fraction = artifact.synthetic_fraction if artifact is not None and artifact.provenance == "mixed" else None

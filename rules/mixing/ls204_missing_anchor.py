@@ -29,7 +29,15 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
 
     The anchor is the input that `mixing.anchor` names; without one, any
     frozen input of inferred `human` provenance counts. A named anchor must
-    also be an input of the step.
+    also be an input of the step. Only the step's training `targets` count
+    (every dataset input, unless its `role` says otherwise): a frozen human
+    set of `prompts` that an RL step conditions on anchors nothing, because
+    the step never learns to reproduce it.
+
+    A train step whose every output is a model used only as a `scorer` (a
+    reward model, a quality classifier: it outputs scores, not text that
+    trains a model) is not checked.
+
 
     ## Example
     ```yaml
@@ -56,7 +64,9 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     ```
     """
     facts = project.facts
-    inputs = [node for node in (project.nodes.get(ref) for ref in step.inputs) if node is not None]
+    if facts.trains_only_scorers(step):
+        return
+    inputs = [node for _, node in facts.targets(step)]
     named = step.mixing.anchor if step.mixing is not None else None
     if named is None:
         if all(_anchor_faults(facts, node, inputs) for node in inputs):
@@ -79,7 +89,7 @@ def _anchor_faults(facts: Facts, node: str, inputs: list[str]) -> list[str]:
     artifact = facts.artifact(node)
     faults = []
     if node not in inputs:
-        faults.append("is not one of its inputs")
+        faults.append("is not one of its training targets (inputs with role targets)")
     if artifact is None or not artifact.frozen:
         faults.append("is not frozen")
     if provenance[node] != "human":

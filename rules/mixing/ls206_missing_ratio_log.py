@@ -22,6 +22,10 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     a cap that stopped holding looks exactly like one that holds: the plays
     decay silently.
 
+    A train step whose every output is a model used only as a `scorer` (a
+    reward model, a quality classifier: it outputs scores, not text that
+    trains a model) is not checked.
+
     ## Example
     ```yaml
     steps:
@@ -41,6 +45,8 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
           log: mlflow://support/finetune/mixing-ratio
     ```
     """
+    if project.facts.trains_only_scorers(step):
+        return
     if step.mixing is None or not step.mixing.log:
         yield Problem(f"train step '{step.id}' does not say where the mixing ratio of each run is logged "
                       "(mixing.log)", step.within("mixing"), pipeline=step.pipeline, node=step.qualified)

@@ -47,7 +47,7 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           compare_to: previous
     ```
     """
-    model = exposed.model
+    model = exposed.declaring("monitoring")
     if model.monitoring is None:
         why = why_exposed(project.facts, exposed.exposure, model.pipeline)
         yield Problem(f"model '{model.id}' has no diversity monitoring, and {why}",

@@ -4,7 +4,8 @@ previous`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+import re
+from collections.abc import Iterator, Sequence
 
 from loopscan.findings import Location, Problem
 from loopscan.project import Project
@@ -27,6 +28,19 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     stays under the threshold for ever. Checked for models that feed a
     generate step or lie on a loop.
 
+    Accuracy alone is not diversity: a model can stay accurate on a dev set
+    while its outputs narrow to a few safe answers. `metrics` must hold at
+    least one diversity metric. These names count (case, `-`, `_` and
+    spaces alike), and any name with `diversity` in it:
+
+    - `distinct-n` (`distinct-1`, `distinct-2`, ...)
+    - `self-bleu`
+    - `vocabulary-richness`, `type-token-ratio` (`ttr`)
+    - `entropy` (any name with `entropy` in it)
+    - `rare-case-coverage`, `tail-coverage`
+    - `embedding-dispersion`
+    - `compression-ratio`
+
     ## Example
     ```yaml
     models:
@@ -45,20 +59,65 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           alert: {metric: distinct-2, max_drop: 0.05}
           compare_to: previous
     ```
+
+    ## Options
+    - `policy.diversity_metrics` (default `[]`): more metric names that count
+      as diversity metrics, for an organisation's own.
     """
-    model = exposed.model
+    model = exposed.declaring("monitoring")
     if model.monitoring is None:
         return
-    for message, place in _monitoring_gaps(model, model.monitoring):
+    for message, place in _monitoring_gaps(model, model.monitoring, project.policy.diversity_metrics):
         yield Problem(f"monitoring of model '{model.id}' {message}", place,
                       pipeline=model.pipeline, node=model.qualified)
 
 
-def _monitoring_gaps(model: Artifact, monitoring: Monitoring) -> Iterator[tuple[str, Location]]:
+DIVERSITY_METRICS: dict[str, str] = {
+    "distinct-n": r"distinct-(n|\d+)",
+    "self-bleu": r"self-bleu(-\d+)?",
+    "vocabulary-richness": r"(vocabulary|vocab)-richness",
+    "type-token-ratio": r"type-token-ratio|ttr",
+    "entropy": r".*entropy.*",
+    "rare-case-coverage": r"rare-cases?-coverage",
+    "tail-coverage": r"tail-coverage",
+    "embedding-dispersion": r"embedding-dispersion",
+    "compression-ratio": r"compression-ratio",
+    "diversity": r".*diversity.*",
+}
+"""The known diversity metrics (as ``explain LS402`` lists them), each with the normalized names it matches."""
+
+_KNOWN = re.compile("|".join(f"(?:{pattern})" for pattern in DIVERSITY_METRICS.values()))
+
+
+def normalized(metric: str) -> str:
+    """A metric name with case, ``_`` and spaces made alike: ``Self_BLEU`` is ``self-bleu``.
+
+    >>> normalized("Self_BLEU"), normalized("distinct 2")
+    ('self-bleu', 'distinct-2')
+    """
+    return re.sub(r"[\s_]+", "-", metric.strip().lower())
+
+
+def is_diversity_metric(metric: str, extra: Sequence[str] = ()) -> bool:
+    """A known diversity metric, or one that ``policy.diversity_metrics`` names.
+
+    >>> is_diversity_metric("distinct-2"), is_diversity_metric("dev-accuracy"), is_diversity_metric("acc", ["acc"])
+    (True, False, True)
+    """
+    name = normalized(metric)
+    return _KNOWN.fullmatch(name) is not None or name in {normalized(other) for other in extra}
+
+
+def _monitoring_gaps(model: Artifact, monitoring: Monitoring, extra: Sequence[str]) -> Iterator[tuple[str, Location]]:
     """What the monitoring block lacks, each with where to fix it."""
     block = model.key_at("monitoring")
     if not monitoring.metrics:
         yield "tracks no diversity metrics (metrics)", model.at("monitoring", "metrics")
+    elif not any(is_diversity_metric(metric, extra) for metric in monitoring.metrics):
+        tracked = ", ".join(f"'{metric}'" for metric in monitoring.metrics)
+        yield (f"tracks {tracked}, and no diversity metric (such as distinct-n, self-bleu, vocabulary-richness "
+               "or rare-case-coverage; see loopscan explain LS402, or add the name to policy.diversity_metrics)",
+               model.at("monitoring", "metrics"))
     if monitoring.alert is None:
         yield "has no alert threshold (alert: {metric, max_drop})", block
     elif monitoring.metrics and monitoring.alert["metric"] not in monitoring.metrics:

@@ -47,7 +47,7 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     ```
     """
     facts = project.facts
-    model = exposed.model
+    model = exposed.declaring("monitoring")
     monitoring = model.monitoring
     if monitoring is None:
         return

@@ -31,10 +31,13 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     mixing cap (Play 2) cannot hold either: unknown data counts as fully
     synthetic, so the true share of the run cannot be known.
 
-    A classifier on the way counts: an `ingest` step with `classifier`, or a
-    `gate` with `method: classifier`, tags the records, and what comes out is
-    `mixed` rather than `unknown`. Model inputs (a base model) are not data
-    and are not checked.
+    A classifier on the way counts when it detects synthetic content: an
+    `ingest` step with `classifier` (its `detects` holds `synthetic`, as it
+    does when not written), or a `gate` whose `detects` holds `synthetic`
+    (`method: classifier` or `human-review` by default). It tags the
+    records, and what comes out is `mixed` rather than `unknown`. A quality
+    classifier (`detects: [quality]`) tags nothing. Model inputs (a base
+    model) are not data and are not checked.
 
     ## Example
     ```yaml
@@ -60,7 +63,9 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         outputs: [crawl-text]
     ```
     or put a `gate` with `method: classifier` between the data and the
-    training step, or train without that input.
+    training step, or train without that input. A classifier that scores
+    quality is not this one: say so with `detects: [quality]` and add the
+    synthetic-content classifier beside it.
     """
     facts = project.facts
     value = facts.provenance_flow.value
@@ -85,7 +90,10 @@ def _why_unknown(facts: Facts, node: str, pipeline: str) -> str:
     source = trail[0] if trail else node
     step = facts.step(source)
     artifact = facts.artifact(source)
-    if step is not None:
+    if step is not None and step.classifier:
+        why = (f"the classifier of ingest step '{shown(facts, source, pipeline)}' detects "
+               f"{', '.join(step.detects) or 'nothing'}, not synthetic content")
+    elif step is not None:
         why = f"ingest step '{shown(facts, source, pipeline)}' has no classifier"
     elif artifact is not None and artifact.provenance == "unknown":
         why = "declared 'unknown'"

@@ -41,9 +41,17 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         classifier: acme-synthetic-text-detector-v2
         outputs: [crawl-raw]
     ```
+    A classifier counts when it detects synthetic content: `detects`, when
+    written, must hold `synthetic`. A quality classifier
+    (`detects: [quality]`) leaves the provenance unknown.
     """
+    source = f" from {step.source}" if step.source else ""
     if not step.classifier:
-        source = f" from {step.source}" if step.source else ""
         yield Problem(f"ingest step '{step.id}' brings in data{source} with no synthetic-content classifier, "
                       "so its provenance is unknown",
                       step.location, pipeline=step.pipeline, node=step.qualified)
+    elif "synthetic" not in step.detects:
+        found = ", ".join(step.detects) or "nothing"
+        yield Problem(f"ingest step '{step.id}' brings in data{source} with classifier '{step.classifier}', "
+                      f"which detects {found}, not synthetic content, so its provenance is unknown",
+                      step.at("detects"), pipeline=step.pipeline, node=step.qualified)

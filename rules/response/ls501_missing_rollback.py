@@ -37,7 +37,7 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           last_drill: 2026-10-01
     ```
     """
-    model = exposed.model
+    model = exposed.declaring("rollback")
     if not exposed.exposure.on_loop or (model.rollback is not None and model.rollback.checkpoint):
         return
     place = model.within("rollback")

@@ -45,7 +45,7 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     - `policy.drill_every_days` (default `92`): how many days may pass between
       two response drills.
     """
-    model = exposed.model
+    model = exposed.declaring("rollback")
     every = project.policy.drill_every_days
     rollback = model.rollback
     if rollback is None or rollback.last_drill is None:
