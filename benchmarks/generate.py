@@ -229,7 +229,7 @@ def _models(p: Pipeline) -> list[str]:
 def _steps(p: Pipeline, planned: list[Pipeline]) -> list[str]:
     lines = ["steps:"]
     for j in range(p.sources):
-        lines += [f"  ingest-{j}:", "    kind: ingest", f"    source: https://feeds.example.net/{p.name}/{j}"]
+        lines += [f"  ingest-{j}:", "    kind: ingest", f"    source: vendor feed {p.name}/{j}"]  # not a URI
         if not ("unclassified-ingest" in p.defects and j == 0):
             lines.append("    classifier: synthetic-text-detector-v2")
         lines += [f"    outputs: [raw-{j}]"]
@@ -405,7 +405,7 @@ def _interlinked_steps(p: Pipeline, planned: list[Pipeline]) -> list[str]:
     lines = ["steps:"]
     corpus_inputs = []
     for j in _outside_sources(p):
-        lines += [f"  ingest-{j}:", "    kind: ingest", f"    source: https://feeds.example.net/{p.name}/{j}"]
+        lines += [f"  ingest-{j}:", "    kind: ingest", f"    source: vendor feed {p.name}/{j}"]  # not a URI
         if not ("unclassified-ingest" in p.defects and j == 0):
             lines.append("    classifier: synthetic-text-detector-v2")
         lines += [f"    outputs: [raw-{j}]"]

@@ -93,7 +93,7 @@ def step_spec(draw: st.DrawFn, datasets: list[str]) -> dict[str, Any]:
     """A random step over the manifest's datasets (in order), its model ``m0``, and the shared URIs;
     one in six is wired at random."""
     kind = draw(st.sampled_from(("generate", "generate", "gate", "gate", "gate-other", "transform",
-                                 "train", "train-capped", "train-capped")))
+                                 "train", "train-capped", "train-capped", "train-onpolicy", "ingest")))
     model = mostly("m0", MODEL_URIS)
     first = mostly(datasets[0], DATASET_URIS)
     last = mostly(datasets[-1], DATASET_URIS)
@@ -106,6 +106,13 @@ def step_spec(draw: st.DrawFn, datasets: list[str]) -> dict[str, Any]:
         step["outputs"] = [draw(model)]
         if kind == "train-capped":
             step["mixing"] = {"max_synthetic": 0.2}
+        if kind == "train-onpolicy":  # it samples from what it trains: a loop of one step, capped or not
+            step["on_policy"] = True
+            if draw(st.booleans()):
+                step["mixing"] = {"max_synthetic": 0.2}
+    elif kind == "ingest":  # a source URI links like an input: it reads what is written under it
+        step["source"] = draw(st.sampled_from(DATASET_URIS))
+        step["outputs"] = [draw(first)]
     else:
         source = draw(st.integers(0, len(datasets) - 1))
         later = st.sampled_from(datasets[source + 1:] or DATASET_URIS)
@@ -115,6 +122,8 @@ def step_spec(draw: st.DrawFn, datasets: list[str]) -> dict[str, Any]:
             step["method"] = draw(st.sampled_from(("human-review", "classifier", "score-filter", "dedup")))
         elif kind == "gate-other":
             step["method"] = "other"
+        if kind.startswith("gate") and draw(st.integers(0, 3)) == 0:
+            step["detects"] = draw(st.lists(st.sampled_from(DETECTABLE), max_size=2, unique=True))
     if draw(st.integers(0, 5)) == 0:  # now and then, any wiring at all: self-loops, URI-only nodes
         anything = st.sampled_from(("m0", *datasets, *DATASET_URIS, *MODEL_URIS))
         step["inputs"] = draw(st.lists(anything, max_size=2, unique=True))
@@ -160,9 +169,24 @@ class Reference:
     uncapped: set[str]
 
 
+DETECTABLE = ("synthetic", "quality", "duplicates", "incorrect", "unsafe")
+DEFAULT_DETECTS = {"human-review": {"synthetic", "quality", "incorrect", "unsafe"}, "classifier": {"synthetic"},
+                   "score-filter": {"quality"}, "dedup": {"duplicates"}, "other": set()}
+"""What a gate detects when it does not say, by method: the table of docs/manifest.md, written out again."""
+
+
+def is_generating(graph: nx.DiGraph, node: str) -> bool:
+    decl = graph.nodes[node]["decl"]
+    return graph.nodes[node]["kind"] == "generate" or (isinstance(decl, Step) and decl.kind == "train"
+                                                       and decl.on_policy)
+
+
 def is_accepted_gate(graph: nx.DiGraph, node: str) -> bool:
     decl = graph.nodes[node]["decl"]
-    return isinstance(decl, Step) and decl.kind == "gate" and decl.method in Config().policy.gate_methods
+    if not (isinstance(decl, Step) and decl.kind == "gate" and decl.method in Config().policy.gate_methods):
+        return False
+    detects = set(decl.detects_written) if decl.detects_written is not None else DEFAULT_DETECTS[decl.method]
+    return bool(detects & set(Config().policy.loop_gate_detects))
 
 
 def is_capping(graph: nx.DiGraph, node: str) -> bool:
@@ -171,11 +195,10 @@ def is_capping(graph: nx.DiGraph, node: str) -> bool:
 
 
 def brute_force(graph: nx.DiGraph) -> Reference:
-    cycles = [cycle for cycle in nx.simple_cycles(graph)
-              if any(graph.nodes[n]["kind"] == "generate" for n in cycle)]
+    cycles = [cycle for cycle in nx.simple_cycles(graph) if any(is_generating(graph, n) for n in cycle)]
     reference = Reference(cycles, set(), set(), set())
     for cycle in cycles:
-        generates = {n for n in cycle if graph.nodes[n]["kind"] == "generate"}
+        generates = {n for n in cycle if is_generating(graph, n)}
         reference.on_cycle |= generates
         if not any(is_accepted_gate(graph, n) for n in cycle):
             reference.ungated |= generates
@@ -223,9 +246,16 @@ def test_loop_rules_match_brute_force(specs: list[dict[str, Any]]) -> None:
                                          if not c & reference.on_cycle & listed}
     replaced = {artifact.qualified for manifest in project.manifests for artifact in manifest.datasets.values()
                 if artifact.retention == "replace"}
+    # LS305 is for replaced data that a train step on the same loop learns from, directly or through a link.
+    learners = {dataset: {step for reader in (dataset, *(n for n, e in graph.succ[dataset].items() if e["link"]))
+                          for step, edge in graph.succ[reader].items()
+                          if not edge["link"] and edge.get("role") == "targets"}
+                for dataset in replaced}
     assert analysed.flagged("LS305") == {
         dataset for dataset in replaced for generate in reference.on_cycle
         if nx.has_path(graph, generate, dataset) and nx.has_path(graph, dataset, generate)
+        and any(nx.has_path(graph, generate, step) and nx.has_path(graph, step, generate)
+                for step in learners[dataset])
     }
 
     offends = {

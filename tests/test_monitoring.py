@@ -207,3 +207,21 @@ def test_ls502_reads_the_interval_from_the_config(project: Write, run: Run) -> N
     project("loopscan.yaml", "policy: {drill_every_days: 30}\n")
     project("assistant.yaml", assistant())
     assert "54 days ago" in findings(run, "LS502")[0]["message"]
+
+
+def test_ls402_documents_exactly_the_diversity_metrics_it_knows() -> None:
+    # `loopscan explain LS402` is where a user learns which names count; the list and the matcher must agree.
+    import re
+
+    from loopscan.registry import builtin_rules
+    from loopscan.rules.monitoring.ls402_incomplete_monitoring import DIVERSITY_METRICS, is_diversity_metric
+
+    [rule] = [item for item in builtin_rules() if item.id == "LS402"]
+    listed = rule.doc.split("any name with `diversity` in it:", 1)[1].split("## ", 1)[0]
+    documented = re.findall(r"`([^`]+)`", listed)
+    assert set(DIVERSITY_METRICS) - {"diversity"} <= set(documented)
+    assert all(is_diversity_metric(name) for name in documented)
+    for accuracy in ("accuracy", "dev-accuracy", "exact-match", "bleu", "perplexity", "win-rate"):
+        assert not is_diversity_metric(accuracy), accuracy
+    for written in ("Distinct-2", "self_bleu", "Vocabulary Richness", "token_entropy", "semantic-diversity"):
+        assert is_diversity_metric(written), written

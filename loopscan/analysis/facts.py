@@ -155,20 +155,18 @@ class Facts:
         return found
 
     def learners(self, node: str) -> list[str]:
-        """The train steps that read ``node`` as ``targets``, directly or through the artifacts it links to."""
-        found: list[str] = []
-        seen = {node}
-        queue = [node]
-        while queue:
-            current = queue.pop()
-            for head, edge in self.dataflow.succ[current].items():
-                if edge.get("link"):
-                    if head not in seen:
-                        seen.add(head)
-                        queue.append(head)
-                elif edge.get("role") == "targets" and self.kind(head) == "train":
-                    found.append(head)
-        return sorted(set(found))
+        """The train steps that read what is written into ``node`` as ``targets``: directly, or through an
+        artifact whose URI overlaps it (one link, or the two links of a hub, which stand for one)."""
+        readers = {node}
+        hubs = [node]
+        while hubs:
+            for head, edge in self.dataflow.succ[hubs.pop()].items():
+                if edge.get("link") and head not in readers:
+                    readers.add(head)
+                    if is_hub(self.dataflow.nodes[head]):
+                        hubs.append(head)
+        return sorted({step for reader in readers for step, edge in self.dataflow.succ[reader].items()
+                       if not edge.get("link") and edge.get("role") == "targets" and self.kind(step) == "train"})
 
     def trains_only_scorers(self, step: Step) -> bool:
         """A train step whose every output is a model used only as a ``scorer`` (a reward model, a classifier).

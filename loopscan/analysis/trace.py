@@ -20,13 +20,9 @@ SUSPECT = ("ai", "mixed", "unknown")
 
 
 def training_targets(facts: Facts, train_step: str) -> list[str]:
-    """The inputs a train step learns from: today every dataset (or URI-only) input.
-
-    The one place that decides it, so that it becomes the inputs of role ``targets``
-    once manifests can give input roles.
-    """
-    return sorted(node for node in facts.dataflow.pred[train_step]
-                  if facts.kind(node) in ("dataset", "uri"))
+    """The inputs a train step learns from: those of role ``targets`` (a dataset's default), not its prompts."""
+    return sorted(node for node, edge in facts.dataflow.pred[train_step].items()
+                  if not edge.get("link") and edge.get("role") == "targets")
 
 
 def _walk(start: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> list[str]:
@@ -96,7 +92,8 @@ def _enters(facts: Facts, node: str) -> bool:
 def upstream(facts: Facts, model: str) -> Upstream:
     """Every path by which suspect data reaches the training targets of ``model``, summarised."""
     flow = facts.dataflow
-    trained_by = sorted(step for step in flow.pred[model] if facts.kind(step) == "train")
+    declared = [decl.qualified for decl in facts.declarations_of_model(model)] or [model]
+    trained_by = sorted({step for node in declared for step in flow.pred[node] if facts.kind(step) == "train"})
     targets = sorted({t for step in trained_by for t in training_targets(facts, step)})
     reached = _walk(targets, lambda node: flow.pred[node])
     inside = set(reached)
@@ -111,8 +108,7 @@ def upstream(facts: Facts, model: str) -> Upstream:
                      if (count := sum(1 for p in flow.pred[node] if p in inside)) > 1)
     anchor = next((decl.mixing.anchor.text for step in trained_by if (decl := facts.step(step)) is not None
                    and decl.mixing is not None and decl.mixing.anchor is not None), None)
-    artifact = facts.artifact(model)
-    rollback = artifact.rollback if artifact is not None else None
+    rollback = next((decl.rollback for decl in facts.declarations_of_model(model) if decl.rollback is not None), None)
     return Upstream(
         model=model, trained_by=tuple(trained_by), targets=tuple(_visible(facts, targets)),
         sources=tuple(sorted(sources)),

@@ -31,10 +31,22 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     Every cycle counts, not only the documented one: a side path around the
     gate is enough to bring unreviewed output back. A gate counts only when
     the policy accepts its method (`policy.gate_methods`: by default
-    `human-review`, `classifier`, `score-filter` and `dedup`); a gate with
-    `method: other`, or none, does not. The finding shows the shortest such
+    `human-review`, `classifier`, `score-filter` and `dedup`; a gate with
+    `method: other`, or none, does not), and when what it `detects` holds
+    one of `policy.loop_gate_detects` (by default `synthetic`, `quality` and
+    `incorrect`). Without `detects`, a gate detects its method's default:
+    `human-review` synthetic, quality, incorrect and unsafe content;
+    `classifier` synthetic; `score-filter` quality; `dedup` duplicates;
+    `other` nothing. So a dedup-only gate does not stop a loop: it removes
+    copies, not generated content. The finding shows the shortest such
     cycle with the file and line of every node on it, also when it crosses
     the manifests of several teams.
+
+    A train step with `on_policy: true` samples from the model it trains
+    while it trains (PPO, online RL): it is a loop of one step. No gate step
+    can lie on it, and its scorer (a reward model) is no gate; it is gated
+    when a `loops` entry that lists it in `through` names a gate step in
+    `safeguards` (one that checks the samples, declared as its own step).
 
     ## Example
     ```yaml
@@ -64,12 +76,21 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
         inputs: [reviewed-replies]
     ```
     Or cut the edge that closes the loop. If the cycle already passes a gate
-    whose method the policy does not accept, the message names it.
+    whose method the policy does not accept, or that detects nothing the
+    policy asks for, the message names it; say what it really removes:
+    ```yaml
+      near-dup-filter:
+        kind: gate
+        method: dedup
+        detects: [duplicates, quality]   # it also drops boilerplate pages
+    ```
 
     ## Options
     - `policy.gate_methods` (default `[human-review, classifier, score-filter,
       dedup]`): the gate methods that count as a quality gate; a gate step with
       another method, or none, is no gate.
+    - `policy.loop_gate_detects` (default `[synthetic, quality, incorrect]`):
+      a gate stops a loop only when it detects one of these.
     """
     facts = project.facts
     for generate in loop.ungated_generates:

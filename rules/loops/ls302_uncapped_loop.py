@@ -64,6 +64,16 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
           anchor: anchor-v3
           log: mlflow://support/finetune/mixing-ratio
     ```
+    A train step with `on_policy: true` (PPO, online RL) is a loop of one
+    step, and its own cap is the loop's cap:
+    ```yaml
+      ppo:
+        kind: train
+        on_policy: true
+        inputs: [{ref: support-llm, role: init}, {ref: reward-model, role: scorer}]
+        outputs: [support-llm-rl]
+        mixing: {max_synthetic: 0.5}
+    ```
     """
     facts = project.facts
     for generate in loop.uncapped_generates:

@@ -36,7 +36,9 @@ def check(project: Project, loop: Loop) -> Iterator[Problem]:
     manifest lists one of its generate steps in `through` (as a local id, or
     as `pipeline:step` from another manifest). The finding shows the shortest
     cycle through that generate step, with the file and line of every node
-    on it.
+    on it. A train step with `on_policy: true` samples from the model it
+    trains: it is a loop of one step, documented like any other
+    (`through: [ppo]`).
 
     ## Example
     ```yaml

@@ -161,6 +161,8 @@ def check(project: Project, manifest: Manifest) -> Iterator[Problem]:
     - `policy.gate_methods` (default `[human-review, classifier, score-filter,
       dedup]`): a listed safeguard that is a gate protects the loop only when its
       method is one of these.
+    - `policy.loop_gate_detects` (default `[synthetic, quality, incorrect]`):
+      and only when it detects one of these.
     """
     for doc in manifest.loops.values():
         yield from _check_entry(project, doc)

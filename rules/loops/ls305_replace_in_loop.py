@@ -54,6 +54,14 @@ def check(project: Project, dataset: Artifact) -> Iterator[Problem]:
         provenance: ai
         retention: accumulate
     ```
+    A buffer that is replaced by design and that no step learns from (a
+    sampling pool, the scratch rationales of one iteration) says so:
+    ```yaml
+      candidate-pool:
+        uri: s3://acme-codeassist/pool/
+        provenance: ai
+        retention: transient
+    ```
     """
     facts = project.facts
     loop = facts.loop_of(dataset.qualified) if dataset.retention == "replace" else None

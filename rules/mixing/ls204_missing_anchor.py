@@ -46,6 +46,13 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         kind: train
         inputs: [catalog-corpus, search-queries]   # neither is a frozen human set
         outputs: [catalog-lm]
+      rl-tune:
+        kind: train
+        inputs:
+          - {ref: catalog-lm, role: init}
+          - {ref: reward-model, role: scorer}
+          - {ref: curated-questions, role: prompts}   # frozen and human, but only prompts
+        outputs: [catalog-lm-rl]
     ```
 
     ## Fix
@@ -62,6 +69,9 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         inputs: [catalog-corpus, search-queries, catalog-anchor]
         mixing: {max_synthetic: 0.3, anchor: catalog-anchor}
     ```
+    For an RL step, mix a human target set into what it learns from (a
+    `targets` input, such as human demonstrations it is also trained on), or
+    train the reward model instead, whose training this rule leaves alone.
     """
     facts = project.facts
     if facts.trains_only_scorers(step):

@@ -46,6 +46,21 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           alert: {metric: distinct-2, max_drop: 0.05}
           compare_to: previous
     ```
+    A model that the project does not train (a vendor API, a published
+    checkpoint) is `external: true`, and one that only scores or ranks is a
+    `scorer` input; neither needs this block:
+    ```yaml
+    models:
+      vendor-judge: {uri: "models:/vendor/judge-v2", external: true}
+      reward-model: {uri: "models:/helpcenter-reward"}
+    steps:
+      answer:
+        kind: generate
+        inputs: [answerer, help-index, {ref: reward-model, role: scorer}]
+    ```
+    A model declared in several manifests (one URI) is one model: the
+    monitoring declared in any of them counts, and this rule reports it
+    once, at the declaration in the manifest of the step that trains it.
     """
     model = exposed.declaring("monitoring")
     if model.monitoring is None:

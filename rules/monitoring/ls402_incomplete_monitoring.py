@@ -49,6 +49,12 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           metrics: [distinct-2]
           eval_set: tail-evals
           compare_to: baseline      # and no alert
+      catalog-lm:
+        monitoring:
+          metrics: [dev-accuracy]   # accuracy, not diversity
+          eval_set: tail-evals
+          alert: {metric: dev-accuracy, max_drop: 0.02}
+          compare_to: previous
     ```
 
     ## Fix

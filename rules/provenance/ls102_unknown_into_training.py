@@ -43,8 +43,10 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     ```yaml
     steps:
       crawl:
-        kind: ingest                 # no classifier: the crawl is 'unknown'
+        kind: ingest                 # a quality classifier only: the crawl is still 'unknown'
         source: https://crawl.example.net/seeds.txt
+        classifier: acme-quality-scorer-v1
+        detects: [quality]
         outputs: [crawl-text]
       pretrain:
         kind: train
@@ -60,6 +62,7 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         kind: ingest
         source: https://crawl.example.net/seeds.txt
         classifier: acme-synthetic-text-detector-v2
+        detects: [synthetic, quality]
         outputs: [crawl-text]
     ```
     or put a `gate` with `method: classifier` between the data and the

@@ -29,6 +29,12 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
         kind: ingest
         source: https://crawl.example.net/seeds.txt
         outputs: [crawl-raw]
+      forum-import:
+        kind: ingest
+        source: s3://vendor-drop/forum/
+        classifier: acme-quality-scorer-v1
+        detects: [quality]           # it scores helpfulness, not who wrote it
+        outputs: [forum-raw]
     ```
 
     ## Fix

@@ -36,6 +36,9 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
           checkpoint: models:/support-llm/known-good
           last_drill: 2026-10-01
     ```
+    The rollback may be declared in any manifest that declares the model
+    (the same URI). A model trained outside the project is `external: true`
+    and has no rollback of yours to keep.
     """
     model = exposed.declaring("rollback")
     if not exposed.exposure.on_loop or (model.rollback is not None and model.rollback.checkpoint):

@@ -40,6 +40,8 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     ```yaml
           last_drill: 2026-11-20
     ```
+    A vendor model that the project only calls is `external: true`, and is
+    not checked; its vendor runs its drills.
 
     ## Options
     - `policy.drill_every_days` (default `92`): how many days may pass between
