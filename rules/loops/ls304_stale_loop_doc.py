@@ -74,7 +74,7 @@ def _anchor(facts: Facts, nodes: list[str]) -> str | None:
 
 def _off_loop_safeguards(facts: Facts, doc: LoopDoc, safeguards: list[tuple[Ref, str]],
                          loop: Loop) -> Iterator[Problem]:
-    declared_gate = not facts.gated_on_policy.isdisjoint(loop.generates)
+    declared_gate = any(generate in facts.gated_on_policy for generate in loop.generates)
     for ref, node in safeguards:
         if declared_gate and facts.is_gate(node):
             continue  # the declared gate of an on-policy step's loop of one step, which no gate can lie on
