@@ -55,3 +55,40 @@ def test_trace_on_the_interlinked_benchmark_takes_at_most_twice_check(run: Run, 
     assert up.code == 0, up.err
     assert up.json()["upstream"]["nodes"] > 1000
     assert traced <= 2 * checked, (traced, checked)
+
+
+def test_upstream_of_an_on_policy_model_starts_at_its_own_step_and_leaves_prompts_out(
+        run: Run, tmp_path: Path) -> None:
+    manifest = """\
+loopscan: 1
+pipeline: rlhf
+owner: dana
+datasets:
+  questions: {uri: "s3://lab/questions/", provenance: human, frozen: true}
+  pairs: {uri: "s3://lab/pairs/", provenance: mixed, synthetic_fraction: 0.5}
+models:
+  sft: {uri: "models:/sft"}
+  reward: {uri: "models:/reward"}
+  policy:
+    uri: "models:/policy"
+    rollback: {checkpoint: "models:/policy/v3", last_drill: 2026-11-02}
+steps:
+  train-reward:
+    kind: train
+    inputs: [pairs, {ref: sft, role: init}]
+    outputs: [reward]
+  ppo:
+    kind: train
+    on_policy: true
+    inputs: [{ref: sft, role: init}, {ref: reward, role: scorer}, {ref: questions, role: prompts}]
+    outputs: [policy]
+    mixing: {max_synthetic: 0.5}
+"""
+    (tmp_path / "rlhf.yaml").write_text(manifest, encoding="utf-8")
+    result = run("trace", "rlhf:policy", str(tmp_path), "--upstream", "-f", "json")
+    assert result.code == 0, result.err
+    up = result.json()["upstream"]
+    assert up["trained_by"] == ["rlhf:ppo"]
+    assert up["targets"] == []  # the questions are prompts: it conditions on them, it does not learn them
+    assert up["sources"] == [["rlhf:ppo", "ai"]]  # it learns from its own samples
+    assert up["caps"] == ["rlhf:ppo"] and up["checkpoint"] == "models:/policy/v3"

@@ -101,6 +101,8 @@ def upstream(facts: Facts, model: str) -> Upstream:
     provenance = facts.provenance
     sources = [(node, provenance[node]) for node in visible
                if provenance[node] in SUSPECT and _enters(facts, node)]
+    # An on-policy step learns from samples of the model it trains: AI data enters at the step itself.
+    sources += [(step, "ai") for step in trained_by if (decl := facts.step(step)) is not None and decl.on_policy]
     steps = [n for n in visible if facts.step(n) is not None] + trained_by
     shares = tuple((step, ref.text, ref.share) for step in steps if (decl := facts.step(step)) is not None
                    for ref in decl.inputs if ref.share is not None)
