@@ -145,23 +145,26 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
         shared = tuple(generates)
         for node in component:
             on_loops[node] = shared
+    on_policy: dict[str, list[str]] = {}
+    """Each model an on-policy step writes, with those steps: the step samples from it while training it."""
     for step in graph.nodes:
         if step in graph.succ[step] and graph.succ[step][step].get("on_policy"):
             for model, edge in graph.succ[step].items():
                 if model != step and not edge.get("link") and graph.nodes[model].get("kind") == "model":
-                    on_loops[model] = tuple(sorted({*on_loops.get(model, ()), step}))
+                    on_policy.setdefault(model, []).append(step)
     found: dict[str, Exposure] = {}
     for members in same_models(graph).values():
         if any(getattr(graph.nodes[node].get("decl"), "external", False) for node in members):
             continue
         uses = [(step, edge.get("role")) for node in members
                 for step, edge in graph.succ[node].items() if not edge.get("link")]
-        if uses and all(role in NOT_EXPOSING for _, role in uses):
+        trained_on_policy = {step for node in members for step in on_policy.get(node, ())}
+        if uses and all(role in NOT_EXPOSING for _, role in uses) and not trained_on_policy:
             continue
         feeds = tuple(sorted({step for step, role in uses
                               if graph.nodes[step].get("kind") == "generate" and role not in NOT_EXPOSING}))
         teaches = tuple(sorted({step for step, role in uses if role == "teacher"}))
-        loops = tuple(sorted({step for node in members for step in on_loops.get(node, ())}))
+        loops = tuple(sorted(trained_on_policy | {step for node in members for step in on_loops.get(node, ())}))
         if feeds or loops or teaches:
             for node in members:
                 found[node] = Exposure(feeds, loops, teaches)

@@ -348,9 +348,18 @@ class Facts:
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
         kept = {node for node in on_loops if not removed(node)}
         adjacency = self.successor_lists
-        within = {node: [head for head in adjacency[node] if head in kept and not (head == node and node in broken)]
+        closing = {step: self._own_samples(step) for step in broken}
+        within = {node: [head for head in adjacency[node] if head in kept
+                         and not (head in closing and node in closing[head])]
                   for node in kept}
         return cyclic_generate_steps(self.dataflow, adjacency=within)
+
+    def _own_samples(self, step: str) -> frozenset[str]:
+        """The nodes whose edge into an on-policy ``step`` is the step sampling from what it trains: the step
+        itself, and the models it writes when it also reads them (``init``: it starts from its last weights)."""
+        writes = {head for head, edge in self.dataflow.succ[step].items() if not edge.get("link")}
+        return frozenset({step} | {tail for tail, edge in self.dataflow.pred[step].items()
+                                   if tail in writes and edge.get("role") == "init"})
 
     @cached_property
     def gated_on_policy(self) -> frozenset[str]:

@@ -214,26 +214,38 @@ def _artifact_node(linked: Linked, manifest: Manifest, own: _Own, ref: Ref,
     artifact = own.by_uri.get(ref.text)
     if artifact is not None:
         return artifact.qualified
-    qualified = linked.dataflow.nodes.get(ref.text)
-    if qualified is not None and qualified["kind"] in ("dataset", "model"):
+    node = linked.dataflow.nodes.get(ref.text)
+    if node is not None and node["kind"] in ("dataset", "model"):
         return ref.text
     declared = declared_uri.get(ref.text)
     if declared is not None:
         return declared.qualified
-    if ref.qualified_id is not None:
-        linked.problems.append(_problem(UNKNOWN_REFERENCE, _unknown_qualified(linked, *ref.qualified_id),
+    qualified = ref.qualified_id
+    if qualified is not None and (qualified[0] in linked.pipelines or qualified[0].lower() not in URI_SCHEMES):
+        linked.problems.append(_problem(UNKNOWN_REFERENCE, _unknown_qualified(linked, *qualified),
                                         ref.location, manifest))
         return None
     return ref.text
+
+
+URI_SCHEMES = frozenset({
+    "s3", "s3a", "s3n", "gs", "gcs", "hdfs", "abfs", "abfss", "wasb", "wasbs", "az", "adl", "file", "http",
+    "https", "ftp", "sftp", "models", "hf", "huggingface", "mlflow", "wandb", "runs", "dbfs", "bigquery",
+    "postgres", "postgresql", "mysql", "snowflake", "redshift", "kafka", "hive", "delta", "iceberg", "jdbc",
+    "oci", "azureml", "sagemaker", "vertex", "urn", "arn",
+})
+"""Schemes that make ``scheme:name`` a URI (``hf:gpt2``) rather than ``pipeline:id``, unless a scanned
+pipeline has that name."""
 
 
 def _unknown_qualified(linked: Linked, pipeline: str, artifact_id: str) -> str:
     """Why ``pipeline:id`` names nothing: the pipeline has no such artifact, or was not scanned."""
     other = linked.pipelines.get(pipeline)
     if other is not None:
-        hint = did_you_mean(artifact_id, other.artifacts)
-        if not hint and artifact_id in other.steps:
+        if artifact_id in other.steps:
             hint = f" ({artifact_id!r} is a step; inputs and outputs name datasets and models)"
+        else:
+            hint = did_you_mean(f"{pipeline}:{artifact_id}", [f"{pipeline}:{name}" for name in other.artifacts])
         return f"'{pipeline}:{artifact_id}' names no dataset or model of pipeline {pipeline!r}{hint}"
     hint = did_you_mean(pipeline, linked.pipelines) or "; scan its manifest too, or name the data by its URI"
     return f"'{pipeline}:{artifact_id}' names pipeline {pipeline!r}, which is not among the scanned manifests{hint}"
@@ -267,6 +279,10 @@ def _check_other_references(linked: Linked, manifest: Manifest, own: _Own, by_na
             linked.nodes[target] = node
             continue
         choices = [*manifest.artifacts, *manifest.steps, *by_name, *loop_names]
+        qualified = target.qualified_id
+        if qualified is not None and qualified[0] in by_name:
+            other = by_name[qualified[0]]
+            choices = [f"{other.pipeline}:{name}" for name in (*other.artifacts, *other.steps)]
         message = (f"override target {target.text!r} names no node, loop or pipeline"
                    f"{did_you_mean(target.text, choices)}")
         linked.problems.append(_problem(UNKNOWN_REFERENCE, message, target.location, manifest))
@@ -278,7 +294,13 @@ def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
     attributes = linked.dataflow.nodes.get(node)
     if attributes is not None and isinstance(attributes["decl"], Step):
         return node
-    hint = did_you_mean(ref.text, manifest.steps)
+    qualified = ref.qualified_id
+    if qualified is not None and qualified[0] in linked.pipelines:
+        hint = did_you_mean(ref.text, [f"{qualified[0]}:{name}" for name in linked.pipelines[qualified[0]].steps])
+    elif qualified is not None:
+        hint = did_you_mean(qualified[0], linked.pipelines) or f" (no pipeline {qualified[0]!r} was scanned)"
+    else:
+        hint = did_you_mean(ref.text, manifest.steps)
     if not hint and not ref.is_uri and ref.text in manifest.artifacts:
         hint = f" ({ref.text!r} is a dataset or model; a loop lists steps)"
     linked.problems.append(_problem(UNKNOWN_REFERENCE, f"{ref.text!r} names no step{hint}", ref.location, manifest))

@@ -29,9 +29,10 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     `share`, of the share times the input's synthetic part by its inferred
     provenance: `ai` 100%, `human` 0%, `mixed` its `synthetic_fraction`
     (100% when unknown), `unknown` 100% (data nobody classified counts as
-    fully synthetic). Inputs with another `role` (`prompts`, `init`,
-    `scorer`, `teacher`) are not part of what the step learns, and are left
-    out. The sum is exact: a mix exactly at its cap passes. A train step
+    fully synthetic). A `teacher` input's share counts as `ai` targets: the
+    step learns to reproduce the teacher's outputs. Inputs with another
+    `role` (`prompts`, `init`, `scorer`) are not part of what the step
+    learns, and are left out. The sum is exact: a mix exactly at its cap passes. A train step
     without a cap is held to the policy ceiling.
 
     ## Example
@@ -89,13 +90,21 @@ def _term(project: Project, step: Step, part: Portion) -> str:
 
 
 def _portions(project: Project, step: Step) -> list[Portion]:
-    """The training targets of ``step`` that declare a share, each with how synthetic it is."""
-    provenance = project.facts.provenance_flow.value
+    """The training targets of ``step`` that declare a share, each with how synthetic it is.
+
+    A ``teacher`` input's share is part of the targets too: the step learns its outputs, which are ``ai``.
+    """
+    facts = project.facts
+    provenance = facts.provenance_flow.value
     found = []
-    for ref, node in project.facts.targets(step):
-        if ref.share is None:
+    for ref in step.inputs:
+        node = facts.linked.nodes.get(ref)
+        if ref.share is None or node is None:
             continue
-        artifact = project.facts.artifact(node)
-        fraction = artifact.synthetic_fraction if artifact is not None and artifact.provenance == "mixed" else None
-        found.append(portion(node, ref.share, provenance[node], fraction))
+        if facts.input_role(step, ref) == "teacher":
+            found.append(portion(node, ref.share, "ai", None))
+        elif (ref, node) in facts.targets(step):
+            artifact = facts.artifact(node)
+            fraction = artifact.synthetic_fraction if artifact is not None and artifact.provenance == "mixed" else None
+            found.append(portion(node, ref.share, provenance[node], fraction))
     return found

@@ -1,4 +1,4 @@
-"""LS204 missing-anchor: a train step has no frozen, human-provenance anchor set among its inputs."""
+"""LS204 missing-anchor: a train step has no frozen, human-provenance anchor set among its training targets."""
 
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from loopscan.wording import shown
 
 @rule("LS204", "missing-anchor", severity="error", play=2, scope="step", kinds=("train",))
 def check(project: Project, step: Step) -> Iterator[Problem]:
-    """A train step has no frozen, human-provenance anchor set among its inputs.
+    """A train step has no frozen, human-provenance anchor set among its training targets.
 
     ## Why is this bad?
     Play 2 of the playbook: "Preserve a curated, frozen human-data anchor set
@@ -80,7 +80,8 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     named = step.mixing.anchor if step.mixing is not None else None
     if named is None:
         if all(_anchor_faults(facts, node, inputs) for node in inputs):
-            yield Problem(f"train step '{step.id}' has no frozen, human-provenance anchor set among its inputs",
+            yield Problem(f"train step '{step.id}' has no frozen, human-provenance anchor set among its "
+                          "training targets",
                           step.location, pipeline=step.pipeline, node=step.qualified)
         return
     node = project.nodes.get(named)
