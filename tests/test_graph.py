@@ -335,6 +335,8 @@ def test_an_ungated_and_a_gated_but_uncapped_loop_are_labelled_for_what_they_mis
         ("answer", "answers"): "no gate, no cap",  # rag-self-index
         ("complete", "completions"): "no cap",  # code-assistant: a real gate, no cap
         ("draft-listings", "drafted-listings"): "no gate, no cap",  # marketplace
+        ("ppo", "ppo"): "no gate",  # rlhf-ppo: on-policy, capped by its own mixing, no declared gate
+        ("write-digests", "digests"): "no gate",  # web-crawl: the loop through the crawl's source
     }
     assert laid.edges["serve", "raw-replies"]["color"] == LOOP_EDGE  # support-assistant: gated and capped
     assert not laid.edges["serve", "raw-replies"].get("label")
@@ -373,11 +375,11 @@ def graph_output_of(run: Run, *args: str) -> str:
 
 
 def test_loops_only_without_loops_says_so(run: Run) -> None:
-    laid = laid_out(graph_output(run, str(EXAMPLES / "web-crawl.yaml"), "--loops-only"))
+    laid = laid_out(graph_output(run, str(EXAMPLES / "distillation-relabel.yaml"), "--loops-only"))
     assert not laid.nodes
-    dot_source = graph_output(run, str(EXAMPLES / "web-crawl.yaml"), "--loops-only")
+    dot_source = graph_output(run, str(EXAMPLES / "distillation-relabel.yaml"), "--loops-only")
     assert "No loops" in dot_source
-    mermaid = graph_output(run, str(EXAMPLES / "web-crawl.yaml"), "--loops-only", "-f", "mermaid")
+    mermaid = graph_output(run, str(EXAMPLES / "distillation-relabel.yaml"), "--loops-only", "-f", "mermaid")
     assert "No loops" in mermaid and "flowchart LR" in mermaid
 
 
@@ -457,10 +459,15 @@ def test_the_overview_of_the_examples_shows_loops_inside_one_pipeline_on_that_pi
         "helpcenter-rag": "1 generate step on a loop (no gate, no cap)",
         "listing-writer": "1 generate step on a loop (no gate, no cap)",
         "support-assistant": "1 generate step on a loop",  # gated and capped
+        "assistant-ppo": "1 generate step on a loop (no gate)",  # on-policy: capped, no declared gate
+        "chat-rejection-sampling": "1 generate step on a loop",  # gated by the reward model's filter, capped
+        "news-pretrain": "1 generate step on a loop (no gate)",  # the web loop, found through `source`
     }
     assert {name for name, node in laid.nodes.items() if node["fillcolor"] == LOOP_FILL} == set(on_loops)
-    # only the marketplace loop crosses pipelines
-    assert {key for key, edge in laid.edges.items() if edge["color"] == LOOP_EDGE} == set(MARKETPLACE_OVERVIEW_EDGES)
+    # only the marketplace loop crosses pipelines; the web loop leaves its pipeline for the web and comes back
+    web = {("news-pretrain", "https://news.example"), ("https://news.example", "news-pretrain")}
+    assert ({key for key, edge in laid.edges.items() if edge["color"] == LOOP_EDGE}
+            == set(MARKETPLACE_OVERVIEW_EDGES) | web)
 
 
 def test_the_overview_counts_the_links_between_two_pipelines_and_draws_only_those_on_a_loop_red(
@@ -552,7 +559,8 @@ def test_overview_and_pipeline_draw_it_with_its_neighbouring_pipelines(run: Run)
     assert set(laid.edges) == {("listing-writer", "catalog-etl"), ("catalog-etl", "ranking-train")}
     only_loops = laid_out(graph_output(run, str(EXAMPLES), "--overview", "--loops-only"))
     assert set(only_loops.nodes) == {"code-assistant", "helpcenter-rag", "listing-writer", "ranking-train",
-                                     "catalog-etl", "support-assistant"}
+                                     "catalog-etl", "support-assistant", "assistant-ppo",
+                                     "chat-rejection-sampling", "news-pretrain", "https://news.example"}
 
 
 def test_a_small_project_gets_the_full_diagram_and_nothing_on_stderr(run: Run) -> None:

@@ -182,7 +182,7 @@ def test_the_markdown_block_holds_a_diagram_that_renders(run: Run, mermaid: Rend
 
 
 def test_loops_only_without_loops_renders_a_note(run: Run, mermaid: Renderer) -> None:
-    drawn = mermaid.drawn(mermaid_source(run, str(EXAMPLES / "web-crawl.yaml"), "--loops-only"))
+    drawn = mermaid.drawn(mermaid_source(run, str(EXAMPLES / "distillation-relabel.yaml"), "--loops-only"))
     assert [lines for node_id, lines in drawn["nodes"]] == [
         ["No loops: no generate step's output flows back into what feeds it."]]
 
