@@ -1,0 +1,54 @@
+"""The pipeline of ``loopscan diff``: the project at a base revision and now, analysed the same way.
+
+The base revision's files and config come from git's objects
+(:mod:`loopscan.sources.gitbase`) and go through the same load, link and
+analysis steps as the work tree's (:func:`loopscan.linter.analyse`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from loopscan.config import Config, ConfigError, config_from_bytes
+from loopscan.linter import analyse
+from loopscan.project import Project
+from loopscan.sources.gitbase import Revision, base_candidates, base_config_files
+
+
+@dataclass(frozen=True)
+class Base:
+    """The analysed project at the base revision, with the config it used."""
+
+    revision: Revision
+    config: Config
+    config_text: bytes | None
+    """The base config file's bytes (None without one), for where a changed setting was written."""
+    project: Project
+
+
+def base_config(revision: Revision, head: Config, start: Path) -> tuple[Config, bytes | None]:
+    """The config of the base revision, read from its tree, and its bytes; defaults when it had none.
+
+    A config the base revision cannot use is an error of the base: the message says so.
+    """
+    for found in base_config_files(revision, head.source, start):
+        try:
+            config = config_from_bytes(found.path, found.content)
+        except ConfigError as err:
+            raise ConfigError(f"the config at {revision.label}: {err}") from None
+        if config is not None:
+            return config, found.content
+    return Config(root=start), None
+
+
+def analyse_base(revision: Revision, head: Config, targets: list[str], start: Path, today: date) -> Base:
+    """The project at ``revision``: the files a scan of ``targets`` reads, under the config of that revision.
+
+    ``targets`` are the scan's paths as the head run resolved them, so that
+    both revisions cover the same folders; the base config's ``exclude`` applies.
+    """
+    config, text = base_config(revision, head, start)
+    candidates = base_candidates(revision, targets, config.exclude, config.root)
+    return Base(revision, config, text, analyse(candidates, config, today))
