@@ -11,9 +11,11 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from loopscan.analysis.change import Change, Settings
 from loopscan.config import Config, ConfigError, config_from_bytes
 from loopscan.linter import analyse
 from loopscan.project import Project
+from loopscan.rule import Rule
 from loopscan.sources.gitbase import Revision, base_candidates, base_config_files
 
 
@@ -52,3 +54,27 @@ def analyse_base(revision: Revision, head: Config, targets: list[str], start: Pa
     config, text = base_config(revision, head, start)
     candidates = base_candidates(revision, targets, config.exclude, config.root)
     return Base(revision, config, text, analyse(candidates, config, today))
+
+
+def config_bytes(config: Config) -> bytes | None:
+    """The bytes of the config file a run used, None without one (or when it went unreadable since)."""
+    if config.source is None:
+        return None
+    try:
+        return config.source.read_bytes()
+    except OSError:
+        return None
+
+
+def compare(base: Base, head: Project, head_config: Config, rules: list[Rule]) -> Change:
+    """Attach to ``head`` its comparison with ``base``: what the decay rules (``change`` scope) read."""
+    change = Change(
+        base=base.project,
+        head=head,
+        label=base.revision.label,
+        base_settings=Settings(base.config, base.config_text),
+        head_settings=Settings(head_config, config_bytes(head_config)),
+        default_severity={rule.id: rule.severity for rule in rules},
+    )
+    head.change = change
+    return change
