@@ -31,6 +31,7 @@ from loopscan.printable import printable
 if TYPE_CHECKING:
     from loopscan.config import Config
     from loopscan.findings import RecordedProblem
+    from loopscan.linter import Report
     from loopscan.project import Project
     from loopscan.rule import Rule
     from loopscan.sources.discover import Candidate
@@ -130,7 +131,71 @@ def check_command(
     if verbose:
         for file, why in report.passed_over:
             _note(f"passed over {file}: {why}")
+    _write_findings(report, output_format, output, no_color, quiet)
+    threshold = Severity.parse(fail_on.value)
+    failing = any(f.suppressed is None and f.severity >= threshold for f in report.findings)
+    raise typer.Exit(1 if failing else 0)
 
+
+@app.command("diff")
+def diff_command(
+    paths: PathsArg = None,
+    base: Annotated[str, typer.Option(
+        "--base", metavar="REF",
+        help="The git revision to compare with (REF... for its merge base with HEAD, as a pull request).")] = "",
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="Lowest severity of a new finding that fails the run.")] = FailOn.error,
+    fail_on_all: Annotated[bool, typer.Option(
+        "--fail-on-all", help="Fail on every finding at or above --fail-on, not only the new ones.")] = False,
+    today: TodayOpt = None,
+    config: ConfigOpt = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing when all is clean.")] = False,
+    rules_dir: RulesDirOpt = None,
+    trust_config: TrustOpt = False,
+) -> None:
+    """What a change did to the safeguards: the project now against git revision REF.
+
+    The base revision is read from git's objects (nothing is checked out or
+    run). Each finding is marked new, unchanged or updated; the fixed ones
+    are listed; LS801-LS806 report safeguards the change removed or loosened.
+    """
+    from loopscan.config import ConfigError
+    from loopscan.diff import analyse_base, diff_report
+    from loopscan.findings import NEW, Severity
+    from loopscan.linter import analyse
+    from loopscan.registry import selected
+    from loopscan.sources.gitbase import GitError, resolve
+
+    if not base:
+        raise UserError("diff needs --base REF: the git revision to compare with, e.g. --base origin/main...")
+    prepared = _prepare_scan(paths, config, select, ignore, rules_dir, trust_config)
+    day = _parse_today(today)
+    try:
+        revision = resolve(base, Path.cwd())
+        base_project = analyse_base(revision, prepared.config, prepared.targets, Path.cwd(), day)
+    except (GitError, ConfigError) as err:
+        raise UserError(str(err)) from None
+    # The head config cannot silence the review of its own change: the decay rules it ignores still run.
+    decay = [rule for rule in selected(prepared.loaded, select or [], ignore or [])
+             if rule.scope == "change" and rule not in prepared.rules]
+    rules = [*prepared.rules, *decay]
+    head = analyse(prepared.candidates, prepared.config, day)
+    report = diff_report(base_project, head, prepared.config, rules, prepared.loaded)
+    _write_findings(report, output_format, output, no_color, quiet)
+    threshold = Severity.parse(fail_on.value)
+    failing = any(f.suppressed is None and f.severity >= threshold and (fail_on_all or f.state == NEW)
+                  for f in report.findings)
+    raise typer.Exit(1 if failing else 0)
+
+
+def _write_findings(report: Report, output_format: OutputFormat, output: str | None, no_color: bool,
+                    quiet: bool) -> None:
+    """Render the report in its format to stdout or ``output``; for ``github``, the job summary as well."""
     from loopscan.render import Style, findings_renderer
 
     style = Style(color=output is None and _use_color(no_color), quiet=quiet)
@@ -152,10 +217,6 @@ def check_command(
         else:
             text = render_github(report, notice=summary_notice(summary))
     _emit(text, output)
-
-    threshold = Severity.parse(fail_on.value)
-    failing = any(f.suppressed is None and f.severity >= threshold for f in report.findings)
-    raise typer.Exit(1 if failing else 0)
 
 
 @app.command("loops")
@@ -498,6 +559,31 @@ def _prepare(
     the rules are loaded: one that names no rule would pass as "No findings". Without
     ``load_rules`` the config's ids are only checked for spelling.
     """
+    prepared = _prepare_scan(paths, config_path, select, ignore, rules_dirs, trust_config, load_rules)
+    return prepared.config, prepared.candidates, prepared.rules
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a scan needs: its config, the paths it was asked to scan, the files found, the rules chosen and
+    every rule loaded."""
+
+    config: Config
+    targets: list[str]
+    candidates: list[Candidate]
+    rules: list[Rule]
+    loaded: list[Rule]
+
+
+def _prepare_scan(
+    paths: list[str] | None,
+    config_path: Path | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    rules_dirs: list[Path] | None,
+    trust_config: bool,
+    load_rules: bool = True,
+) -> Prepared:
     from loopscan.config import ConfigError, RuleIdUse, load_config
     from loopscan.registry import RuleIdError, all_rules, choose
     from loopscan.sources.discover import MissingPath, discover
@@ -514,7 +600,7 @@ def _prepare(
         raise UserError(str(err)) from None
 
     if not load_rules:
-        return config, candidates, []
+        return Prepared(config, targets, candidates, [], [])
     folders = list(rules_dirs or [])
     skipped = bool(config.rules_dirs) and not trust_config
     if config.rules_dirs and trust_config:
@@ -530,7 +616,7 @@ def _prepare(
         shown = ", ".join(config.rules_dirs)
         _note(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
               "pass --trust-config to load them")
-    return config, candidates, chosen
+    return Prepared(config, targets, candidates, chosen, rules)
 
 
 def _load_rules(loader: object, folders: list[Path]) -> list[Rule]:

@@ -7,13 +7,14 @@ analysis steps as the work tree's (:func:`loopscan.linter.analyse`).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from pathlib import Path
 
 from loopscan.analysis.change import Change, Settings
 from loopscan.config import Config, ConfigError, config_from_bytes
-from loopscan.linter import analyse
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding
+from loopscan.linter import Report, analyse, check, collector_paused, report
 from loopscan.project import Project
 from loopscan.rule import Rule
 from loopscan.sources.gitbase import Revision, base_candidates, base_config_files
@@ -78,3 +79,47 @@ def compare(base: Base, head: Project, head_config: Config, rules: list[Rule]) -
     )
     head.change = change
     return change
+
+
+def mark(head: list[Finding], base: list[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """Each head finding marked against the base's, and the base's findings that are gone (``absent``).
+
+    A head finding is ``unchanged`` when the base has one of the same
+    :attr:`~loopscan.findings.Finding.identity` and message, ``updated`` when
+    it has one of the same identity with another message, else ``new``. Lines
+    never count, so an edit elsewhere in a file or a moved file changes nothing.
+    """
+    waiting: dict[tuple[str, str, str], list[Finding]] = {}
+    for finding in base:
+        waiting.setdefault(finding.identity, []).append(finding)
+    states: list[str] = []
+    for finding in head:  # same message first, so that an updated one cannot take an unchanged one's match
+        same = waiting.get(finding.identity, [])
+        match = next((index for index, old in enumerate(same) if old.message == finding.message), None)
+        states.append(UNCHANGED if match is not None else "")
+        if match is not None:
+            same.pop(match)
+    for index, finding in enumerate(head):
+        if not states[index]:
+            same = waiting.get(finding.identity, [])
+            states[index] = UPDATED if same else NEW
+            if same:
+                same.pop(0)
+    fixed = [replace(old, state=ABSENT) for olds in waiting.values() for old in olds]
+    marked = [replace(finding, state=state) for finding, state in zip(head, states, strict=True)]
+    return marked, sorted(fixed, key=Finding.sort_key)
+
+
+def diff_report(base: Base, head: Project, head_config: Config, rules: list[Rule], known: list[Rule]) -> Report:
+    """The head's report with each finding marked against the base, the fixed ones, and the decay rules' findings.
+
+    ``rules`` are the rules chosen to run (on both revisions); ``known`` every
+    loaded rule, whose default severities LS805 compares with the config.
+    """
+    with collector_paused():
+        base_findings = check(base.project, rules, base.config)
+        compare(base, head, head_config, known)
+        result = report(head, rules, head_config)
+    result.findings, result.fixed = mark(result.findings, base_findings)
+    result.base = base.revision.label
+    return result

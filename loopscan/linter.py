@@ -21,7 +21,7 @@ from datetime import date
 from loopscan import __version__
 from loopscan.analysis.facts import Facts, Loop
 from loopscan.config import Config
-from loopscan.findings import Finding, Problem, Severity
+from loopscan.findings import ABSENT, STATES, Finding, Problem, Severity
 from loopscan.graph.link import link
 from loopscan.overrides import apply_overrides
 from loopscan.project import Project
@@ -42,6 +42,19 @@ class Report:
     loops: list[Loop]
     rules: list[Rule]
     passed_over: list[tuple[str, str]] = field(default_factory=list)
+    base: str | None = None
+    """The base revision the findings are marked against (``loopscan diff``), as the user named it."""
+    fixed: list[Finding] = field(default_factory=list)
+    """The base revision's findings that the head no longer has (``loopscan diff``)."""
+
+    def states(self) -> dict[str, int]:
+        """Against the base revision: findings in force that are new, unchanged or updated, and those fixed."""
+        counts = dict.fromkeys(STATES, 0)
+        for finding in self.findings:
+            if finding.suppressed is None and finding.state in counts:
+                counts[finding.state] += 1
+        counts[ABSENT] = len(self.fixed)
+        return counts
 
     def counts(self) -> dict[str, int]:
         """Findings in force by severity label, and how many overrides suppressed."""
