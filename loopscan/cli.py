@@ -29,6 +29,7 @@ from loopscan import __version__
 from loopscan.printable import printable
 
 if TYPE_CHECKING:
+    from loopscan.baseline import Baseline
     from loopscan.config import Config
     from loopscan.findings import RecordedProblem
     from loopscan.linter import Report
@@ -121,19 +122,29 @@ def check_command(
     verbose: VerboseOpt = False,
     rules_dir: RulesDirOpt = None,
     trust_config: TrustOpt = False,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", metavar="FILE",
+        help="Report the findings this baseline knows as baselined until their entries expire.")] = None,
 ) -> None:
     """Scan manifests and report findings."""
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
-    report = run(candidates, loaded_config, rules, _parse_today(today))
+    day = _parse_today(today)
+    known = _read_baseline(baseline) if baseline is not None else None
+    report = run(candidates, loaded_config, rules, day)
+    if known is not None:
+        from loopscan.baseline import apply
+
+        report.findings, report.unused_baseline = apply(report.findings, known, day)
+        report.baseline = known.file
     if verbose:
         for file, why in report.passed_over:
             _note(f"passed over {file}: {why}")
     _write_findings(report, output_format, output, no_color, quiet)
     threshold = Severity.parse(fail_on.value)
-    failing = any(f.suppressed is None and f.severity >= threshold for f in report.findings)
+    failing = any(f.in_force and f.severity >= threshold for f in report.findings)
     raise typer.Exit(1 if failing else 0)
 
 
@@ -188,9 +199,59 @@ def diff_command(
     report = diff_report(base_project, head, prepared.config, rules, prepared.loaded)
     _write_findings(report, output_format, output, no_color, quiet)
     threshold = Severity.parse(fail_on.value)
-    failing = any(f.suppressed is None and f.severity >= threshold and (fail_on_all or f.state == NEW)
+    failing = any(f.in_force and f.severity >= threshold and (fail_on_all or f.state == NEW)
                   for f in report.findings)
     raise typer.Exit(1 if failing else 0)
+
+
+def _read_baseline(path: str) -> Baseline:
+    from loopscan.baseline import BaselineError, load
+    from loopscan.config import display_path
+
+    try:
+        return load(path, display_path(path))
+    except BaselineError as err:
+        raise UserError(str(err)) from None
+
+
+DEFAULT_BASELINE = ".loopscan-baseline.json"
+baseline_app = typer.Typer(help="Record today's findings so that a legacy fleet can adopt loopscan.",
+                           no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("create")
+def baseline_create_command(
+    paths: PathsArg = None,
+    expires: Annotated[str, typer.Option(
+        "--expires", metavar="DATE", help="When the entries end (YYYY-MM-DD), required: no exception lasts forever.",
+    )] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Write the baseline to FILE.")] = DEFAULT_BASELINE,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    today: TodayOpt = None,
+    config: ConfigOpt = None,
+    rules_dir: RulesDirOpt = None,
+    trust_config: TrustOpt = False,
+) -> None:
+    """Record every finding in force today, each entry expiring on --expires, for 'check --baseline FILE'."""
+    from loopscan.baseline import create
+    from loopscan.linter import run
+
+    if not expires:
+        raise UserError("baseline create needs --expires DATE: a baseline entry ends, e.g. --expires 2027-03-31")
+    day = _parse_today(today)
+    try:
+        until = date.fromisoformat(expires)
+    except ValueError:
+        raise UserError(f"--expires {expires!r} is not a date (YYYY-MM-DD)") from None
+    if until <= day:
+        raise UserError(f"--expires {expires} is not after today ({day.isoformat()}): a baseline must end later")
+    loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
+    report = run(candidates, loaded_config, rules, day)
+    text, recorded = create(report.findings, until, day)
+    _emit(text, output)
+    _note(f"loopscan: recorded {recorded} finding{'s' if recorded != 1 else ''} in {output}, until {expires}")
 
 
 def _write_findings(report: Report, output_format: OutputFormat, output: str | None, no_color: bool,

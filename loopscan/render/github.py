@@ -81,6 +81,10 @@ def render(report: Report, notice: str | None = None) -> str:
         lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(finding.message))}")
     if notice is not None:
         lines.append(notice)
+    for entry in report.unused_baseline:
+        properties = f"file={escape_property(entry.location.file)},line={entry.location.line},title=loopscan baseline"
+        lines.append(f"::warning {properties}::{escape_data(printable(entry.named))} matches no finding: "
+                     "remove the entry")
     return "".join(line + "\n" for line in lines)
 
 

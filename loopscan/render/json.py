@@ -32,6 +32,11 @@ def render(report: Report) -> str:
             **counts,
         },
     }
+    if report.baseline is not None:
+        document["baseline"] = {"file": report.baseline, "unused": [
+            {"rule": entry.rule, "pipeline": entry.pipeline, "subject": entry.subject,
+             "expires": entry.expires.isoformat(), "line": entry.location.line}
+            for entry in report.unused_baseline]}
     if report.base is not None:
         states = report.states()
         document["base"] = report.base
@@ -188,6 +193,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             entry["cycle_omitted"] = {"after": len(shown.head), "count": shown.omitted}
     if finding.state is not None and finding.state != ABSENT:
         entry["state"] = finding.state
+    if finding.baselined is not None:
+        entry["baselined"] = {"expires": finding.baselined.expires, "expired": finding.baselined.expired,
+                              "file": finding.baselined.location.file, "line": finding.baselined.location.line}
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,

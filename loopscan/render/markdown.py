@@ -78,7 +78,7 @@ class Summary:
 def by_severity(findings: Sequence[Finding]) -> list[Finding]:
     """The findings in force, most severe first; within a severity the new ones of a diff first, then in the
     order given (the report's)."""
-    return sorted((f for f in findings if f.suppressed is None), key=lambda f: (-f.severity, f.state != NEW))
+    return sorted((f for f in findings if f.in_force), key=lambda f: (-f.severity, f.state != NEW))
 
 
 def summarize(report: Report, limit: int = SUMMARY_LIMIT) -> Summary:

@@ -137,6 +137,13 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "message": {"text": "the loop, from the generate step back to it"},
             "threadFlows": [{"locations": steps}],
         }]
+    if finding.baselined is not None and not finding.baselined.expired:
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"baselined until {finding.baselined.expires}",
+            "location": {"physicalLocation": _physical(finding.baselined.location)},
+        }]
     if finding.suppressed is not None:
         result["suppressions"] = [{
             "kind": "external",

@@ -27,7 +27,7 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
     def paint(code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
-    shown = [f for f in report.findings if show_suppressed or f.suppressed is None]
+    shown = [f for f in report.findings if show_suppressed or f.in_force]
     blocks: list[str] = []
     for _, group in groupby(shown, key=lambda f: f.location.file):
         lines: list[str] = []
@@ -40,6 +40,12 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
                 lines.extend(_witness_lines(finding))
             previous_cycle = finding.problem.cycle
         blocks.append("\n".join(lines))
+    if report.unused_baseline:
+        blocks.append("\n".join([
+            f"Baseline entries that match no finding (the findings were fixed: remove the entries from "
+            f"{printable(report.baseline or '')}):",
+            *(f"{printable(str(entry.location))}: {printable(entry.named)} matches no finding"
+              for entry in report.unused_baseline)]))
     if report.base is not None and report.fixed:
         blocks.append("\n".join([f"Fixed since {printable(report.base)}:",
                                  *(_finding_line(finding, paint) for finding in report.fixed)]))
@@ -55,6 +61,9 @@ def _finding_line(finding: Finding, paint: Callable[[str, str], str]) -> str:
     suffix = "  (suppressed: " + printable(finding.suppressed.reason) + ")" if finding.suppressed else ""
     if finding.state is not None and finding.state != ABSENT:
         suffix += f"  [{finding.state}]"
+    if finding.baselined is not None:
+        ended = "expired" if finding.baselined.expired else "until"
+        suffix += f"  (baseline entry {ended} {finding.baselined.expires})"
     return f"{printable(str(finding.location))}: {rule} {severity} {printable(finding.message)}{suffix}"
 
 
@@ -80,6 +89,8 @@ def _summary(report: Report) -> str:
     manifests = f"{len(report.files)} manifest file{'s' if len(report.files) != 1 else ''}"
     found = sum(counts[s.label] for s in Severity)
     suppressed = f", {counts['suppressed']} suppressed by overrides" if counts["suppressed"] else ""
+    if counts.get("baselined"):
+        suppressed += f", {counts['baselined']} baselined"
     against = _against(report)
     if not found:
         return f"No findings in {manifests}{suppressed}.{against}"
