@@ -168,6 +168,12 @@ def diff_command(
     quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing when all is clean.")] = False,
     rules_dir: RulesDirOpt = None,
     trust_config: TrustOpt = False,
+    head_ref: Annotated[str | None, typer.Option(
+        "--head", metavar="REF", help="Compare the project at this revision (read from git), not the work tree.",
+    )] = None,
+    hook: Annotated[bool, typer.Option(
+        "--hook", help="As a pre-commit hook: --base $PRE_COMMIT_FROM_REF (else HEAD), --head $PRE_COMMIT_TO_REF.",
+    )] = False,
 ) -> None:
     """What a change did to the safeguards: the project now against git revision REF.
 
@@ -175,6 +181,7 @@ def diff_command(
     run). Each finding is marked new, unchanged or updated; the fixed ones
     are listed; LS801-LS806 report safeguards the change removed or loosened.
     """
+    from loopscan.analysis.change import Settings
     from loopscan.config import ConfigError
     from loopscan.diff import analyse_base, diff_report
     from loopscan.findings import NEW, Severity
@@ -182,21 +189,29 @@ def diff_command(
     from loopscan.registry import selected
     from loopscan.sources.gitbase import GitError, resolve
 
+    if hook:  # pre-push and manual stages name the refs; a commit compares the staged tree with HEAD
+        base = base or os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"
+        head_ref = head_ref or os.environ.get("PRE_COMMIT_TO_REF") or None
     if not base:
         raise UserError("diff needs --base REF: the git revision to compare with, e.g. --base origin/main...")
     prepared = _prepare_scan(paths, config, select, ignore, rules_dir, trust_config)
     day = _parse_today(today)
+    head_settings = None
     try:
         revision = resolve(base, Path.cwd())
         base_project = analyse_base(revision, prepared.config, prepared.targets, Path.cwd(), day)
+        if head_ref is not None:
+            at_head = analyse_base(resolve(head_ref, Path.cwd()), prepared.config, prepared.targets, Path.cwd(), day)
+            head_settings = Settings(at_head.config, at_head.config_text)
     except (GitError, ConfigError) as err:
         raise UserError(str(err)) from None
     # The head config cannot silence the review of its own change: the decay rules it ignores still run.
     decay = [rule for rule in selected(prepared.loaded, select or [], ignore or [])
              if rule.scope == "change" and rule not in prepared.rules]
     rules = [*prepared.rules, *decay]
-    head = analyse(prepared.candidates, prepared.config, day)
-    report = diff_report(base_project, head, prepared.config, rules, prepared.loaded)
+    head = analyse(prepared.candidates, prepared.config, day) if head_ref is None else at_head.project
+    head_config = prepared.config if head_settings is None else head_settings.config
+    report = diff_report(base_project, head, head_config, rules, prepared.loaded, head_settings)
     _write_findings(report, output_format, output, no_color, quiet)
     threshold = Severity.parse(fail_on.value)
     failing = any(f.in_force and f.severity >= threshold and (fail_on_all or f.state == NEW)

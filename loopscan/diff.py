@@ -67,14 +67,18 @@ def config_bytes(config: Config) -> bytes | None:
         return None
 
 
-def compare(base: Base, head: Project, head_config: Config, rules: list[Rule]) -> Change:
-    """Attach to ``head`` its comparison with ``base``: what the decay rules (``change`` scope) read."""
+def compare(base: Base, head: Project, head_config: Config, rules: list[Rule],
+            head_settings: Settings | None = None) -> Change:
+    """Attach to ``head`` its comparison with ``base``: what the decay rules (``change`` scope) read.
+
+    ``head_settings``: the head's config with its bytes, when the head is not the work tree (``--head REF``).
+    """
     change = Change(
         base=base.project,
         head=head,
         label=base.revision.label,
         base_settings=Settings(base.config, base.config_text),
-        head_settings=Settings(head_config, config_bytes(head_config)),
+        head_settings=head_settings or Settings(head_config, config_bytes(head_config)),
         default_severity={rule.id: rule.severity for rule in rules},
     )
     head.change = change
@@ -110,7 +114,8 @@ def mark(head: list[Finding], base: list[Finding]) -> tuple[list[Finding], list[
     return marked, sorted(fixed, key=Finding.sort_key)
 
 
-def diff_report(base: Base, head: Project, head_config: Config, rules: list[Rule], known: list[Rule]) -> Report:
+def diff_report(base: Base, head: Project, head_config: Config, rules: list[Rule], known: list[Rule],
+                head_settings: Settings | None = None) -> Report:
     """The head's report with each finding marked against the base, the fixed ones, and the decay rules' findings.
 
     ``rules`` are the rules chosen to run (on both revisions); ``known`` every
@@ -118,7 +123,7 @@ def diff_report(base: Base, head: Project, head_config: Config, rules: list[Rule
     """
     with collector_paused():
         base_findings = check(base.project, rules, base.config)
-        compare(base, head, head_config, known)
+        compare(base, head, head_config, known, head_settings)
         result = report(head, rules, head_config)
     result.findings, result.fixed = mark(result.findings, base_findings)
     result.base = base.revision.label
