@@ -313,3 +313,19 @@ def test_diff_takes_at_most_2_2x_one_check_of_the_same_project(tmp_path: Path) -
     ratio = medians["diff"] / medians["check"]
     print(f"diff/check: {medians} -> {ratio:.2f}x")
     assert ratio <= 2.2, f"{medians}: {ratio:.2f}x one check"
+
+
+def test_the_readme_review_output_is_what_the_command_prints(repo: GitRepo, run: Run) -> None:
+    readme = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+    section = readme[readme.index("## Review a change"):]
+    block = section[section.index("```text\n") + len("```text\n"):]
+    block = block[:block.index("```")]
+    command, _, pasted = block.partition("\n")
+    repo.git("checkout", "-q", "-b", "drop-review")
+    repo.write("curation.yaml", CURATION_WITHOUT_GATE)
+    repo.commit("curation: copy instead of review")
+    args = command.split()
+    assert args[:2] == ["$", "loopscan"]
+    result = run(*args[2:])
+    assert result.code == 1
+    assert result.out == pasted
