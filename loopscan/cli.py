@@ -198,7 +198,7 @@ def diff_command(
     day = _parse_today(today)
     head_settings = None
     try:
-        revision = resolve(base, Path.cwd())
+        revision = resolve(base, Path.cwd(), unborn_is_empty=hook)
         base_project = analyse_base(revision, prepared.config, prepared.targets, Path.cwd(), day)
         if head_ref is not None:
             at_head = analyse_base(resolve(head_ref, Path.cwd()), prepared.config, prepared.targets, Path.cwd(), day)

@@ -106,6 +106,17 @@ def test_the_config_at_the_base_comes_from_its_tree(repo: GitRepo) -> None:
     assert base.config_text == b"exclude: ['old/**']\npolicy: {max_synthetic: 0.2}\n"
 
 
+def test_an_excluded_folder_is_left_out_at_the_base_as_in_the_work_tree(repo: GitRepo) -> None:
+    repo.write("loopscan.yaml", "exclude: ['legacy/']\n")
+    repo.write("legacy/deep/old.yaml", ECHO_LOOP.replace("pipeline: echo", "pipeline: legacy"))
+    repo.write("echo.yaml", GATED)
+    repo.commit("legacy excluded as a folder")
+    head = load_config()
+    base = analyse_base(resolve("main", repo.root), head, ["."], repo.root, DAY)
+    on_disk = analyse(discover(["."], head.exclude, str(head.root)), head, DAY)
+    assert [m.file for m in base.project.manifests] == [m.file for m in on_disk.manifests] == ["echo.yaml"]
+
+
 def test_a_base_config_in_pyproject_toml_is_read_from_the_tree(repo: GitRepo) -> None:
     repo.write("pyproject.toml", "[project]\nname = 'x'\n\n[tool.loopscan]\nignore = ['LS4']\n")
     repo.write("echo.yaml", GATED)
@@ -162,3 +173,12 @@ def test_a_shallow_clone_without_the_base_gets_the_fix(repo: GitRepo, tmp_path: 
 def test_outside_a_repository_is_an_error(tmp_path: Path) -> None:
     with pytest.raises(GitError, match="is not inside a git repository"):
         resolve("main", tmp_path)
+
+
+def test_head_of_a_repository_without_commits_is_the_empty_tree_for_a_hook(tmp_path: Path) -> None:
+    repository = GitRepo(tmp_path / "new")
+    repository.write("echo.yaml", GATED)
+    with pytest.raises(GitError, match="no revision 'HEAD'"):
+        resolve("HEAD", repository.root)
+    revision = resolve("HEAD", repository.root, unborn_is_empty=True)
+    assert base_candidates(revision, [str(repository.root)], (), repository.root) == []

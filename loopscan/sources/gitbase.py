@@ -16,6 +16,7 @@ HEAD: what a pull request changed since it branched off.
 
 from __future__ import annotations
 
+import functools
 import os
 import subprocess
 from collections.abc import Iterable, Iterator, Sequence
@@ -23,7 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 
 from loopscan.config import CONFIG_NAMES, display_path
-from loopscan.graph.globs import compile_glob
+from loopscan.graph.globs import Glob, compile_glob
 from loopscan.sources.discover import SKIPPED_FOLDERS, YAML_SUFFIXES, Candidate
 from loopscan.sources.yamlsource import MAX_BYTES
 
@@ -84,12 +85,23 @@ def toplevel(cwd: Path) -> Path:
     return Path(done.stdout.decode("utf-8").strip())
 
 
-def resolve(ref: str, cwd: Path) -> Revision:
+EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
+"""Git's id of the empty tree: the base of the first commit of a repository."""
+
+
+def resolve(ref: str, cwd: Path, unborn_is_empty: bool = False) -> Revision:
     """The commit that ``ref`` names (``REF...``: the merge base of REF and HEAD), or a :class:`GitError`.
 
     A shallow clone that lacks the revision gets the one-line fix: fetch more history.
+    ``unborn_is_empty``: ``HEAD`` of a repository with no commit yet is the empty
+    tree (the first commit of a pre-commit hook adds everything).
     """
     top = toplevel(cwd)
+    unborn = (unborn_is_empty and ref == "HEAD"
+              and _git(["rev-parse", "--verify", "--quiet", "HEAD"], top).returncode != 0
+              and not _git(["rev-list", "-n", "1", "--all"], top).stdout.strip())
+    if unborn:
+        return Revision(EMPTY_TREE, "HEAD (no commit yet)", top)
     merge_base = ref.endswith("...")
     name = ref[:-3] if merge_base else ref
     if not name or name.startswith("-"):
@@ -123,7 +135,8 @@ def _deepen_fix(top: Path) -> str:
             "in GitHub Actions: actions/checkout with fetch-depth: 0)")
 
 
-def tree_files(revision: Revision) -> list[TreeFile]:
+@functools.lru_cache(maxsize=4)
+def tree_files(revision: Revision) -> tuple[TreeFile, ...]:
     """Every file of the commit's tree, by path from the top folder (``git ls-tree -r -z --full-tree``)."""
     listed = _git(["ls-tree", "-r", "-z", "--full-tree", revision.commit], revision.toplevel)
     if listed.returncode != 0:
@@ -136,7 +149,7 @@ def tree_files(revision: Revision) -> list[TreeFile]:
         mode, kind, object_id = meta.decode("ascii").split(" ")
         if kind == BLOB:
             files.append(TreeFile(path.decode("utf-8", "surrogateescape"), mode, object_id))
-    return files
+    return tuple(files)
 
 
 def read_blobs(revision: Revision, object_ids: Iterable[str], limit: int = MAX_BYTES + 1) -> dict[str, bytes]:
@@ -184,8 +197,7 @@ def base_candidates(revision: Revision, targets: Sequence[str], exclude: Sequenc
         if not explicit and (not item.path.endswith(YAML_SUFFIXES) or SKIPPED_FOLDERS.intersection(parts[:-1])):
             continue
         absolute = os.path.join(top, *parts)
-        relative = os.path.relpath(absolute, root)
-        if any(pattern.match(relative) for pattern in excluded):
+        if _excluded(absolute, root, excluded):
             continue
         shown = display_path(absolute)
         if item.mode == SYMLINK_MODE:
@@ -196,6 +208,21 @@ def base_candidates(revision: Revision, targets: Sequence[str], exclude: Sequenc
     found = [Candidate(os.path.join(top, *PurePosixPath(item.path).parts), shown, explicit=item.path in scopes,
                        content=contents[item.object_id]) for item, shown in chosen]
     return sorted([*found, *passed], key=lambda candidate: candidate.shown)
+
+
+def _excluded(absolute: str, root: Path, excluded: Sequence[Glob]) -> bool:
+    """Whether an ``exclude`` glob matches the file or a folder it is in, as discovery prunes folders."""
+    if not excluded:
+        return False
+    relative = os.path.relpath(absolute, root)
+    if any(pattern.match(relative) for pattern in excluded):
+        return True
+    folder = os.path.dirname(relative)
+    while folder and not folder.startswith(".."):
+        if any(pattern.match(folder) or pattern.match(folder + "/") for pattern in excluded):
+            return True
+        folder = os.path.dirname(folder)
+    return False
 
 
 def _tree_path(target: str, top: Path) -> str:
