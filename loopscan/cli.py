@@ -145,6 +145,8 @@ def check_command(
     _write_findings(report, output_format, output, no_color, quiet)
     threshold = Severity.parse(fail_on.value)
     failing = any(f.in_force and f.severity >= threshold for f in report.findings)
+    # A baseline entry that matches nothing weighs as LS605's unused override does: a warning.
+    failing = failing or bool(report.unused_baseline and threshold <= Severity.WARNING)
     raise typer.Exit(1 if failing else 0)
 
 

@@ -71,6 +71,9 @@ def test_an_entry_that_matches_nothing_is_reported_at_its_line(project: Write, r
     result = run("check", ".", "--today", TODAY, "--baseline", BASELINE, "--select", "LS301")
     assert result.code == 0
     assert (f"{BASELINE}:5:5: LS301 for 'echo:speak' matches no finding") in result.out
+    # It weighs as a warning, as LS605's unused override does.
+    assert run("check", ".", "--today", TODAY, "--baseline", BASELINE, "--select", "LS301",
+               "--fail-on", "warning").code == 1
     as_json = run("check", ".", "-f", "json", "--today", TODAY, "--baseline", BASELINE, "--select", "LS301").json()
     assert as_json["baseline"]["unused"] == [{"rule": "LS301", "pipeline": "echo", "subject": "echo:speak",
                                                "expires": "2027-03-31", "line": 5}]
