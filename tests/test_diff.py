@@ -329,3 +329,12 @@ def test_the_readme_review_output_is_what_the_command_prints(repo: GitRepo, run:
     result = run(*args[2:])
     assert result.code == 1
     assert result.out == pasted
+
+
+def test_head_ref_reads_the_head_from_git_not_the_work_tree(repo: GitRepo, run: Run) -> None:
+    repo.write("curation.yaml", CURATION_WITHOUT_GATE)
+    repo.commit("drop the gate")
+    repo.write("curation.yaml", CURATION)  # the work tree has it back, uncommitted
+    assert by_rule(diff(run, "--base", "HEAD~1", "-f", "json"), "LS801") == []
+    at_head = diff(run, "--base", "HEAD~1", "--head", "HEAD", "-f", "json")
+    assert [(f["file"], f["line"]) for f in by_rule(at_head, "LS801")] == [("curation.yaml", 7)]

@@ -57,15 +57,20 @@ def check(project: Project, change: Change) -> Iterator[Problem]:
             until = override.expires.isoformat() if override.expires else "no date"
             if old is None:
                 yield Problem(f"{override_named(override)} added, until {until} (not at {change.label})",
-                              override.location, pipeline=override.pipeline)
+                              override.location, pipeline=override.pipeline, node=_target(project, override))
             elif override.expires and old.expires and override.expires > old.expires:
                 yield Problem(f"{override_named(override)} extended from {old.expires.isoformat()} "
                               f"({change.was(old.at('expires'))}) to {until}",
-                              override.at("expires"), pipeline=override.pipeline)
+                              override.at("expires"), pipeline=override.pipeline, node=_target(project, override))
             elif old.expires and not override.expires:
                 yield Problem(f"{override_named(override)} no longer expires (it expired on "
                               f"{old.expires.isoformat()} at {change.label})",
-                              override.location, pipeline=override.pipeline)
+                              override.location, pipeline=override.pipeline, node=_target(project, override))
+
+
+def _target(project: Project, override: Override) -> str | None:
+    """The node the override is for, so that the finding is about it (and a baseline can name it)."""
+    return project.nodes.get(override.target) if override.target is not None else None
 
 
 def _key(override: Override) -> tuple[str, str, str]:
