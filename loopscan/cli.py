@@ -29,8 +29,10 @@ from loopscan import __version__
 from loopscan.printable import printable
 
 if TYPE_CHECKING:
+    from loopscan.baseline import Baseline
     from loopscan.config import Config
     from loopscan.findings import RecordedProblem
+    from loopscan.linter import Report
     from loopscan.project import Project
     from loopscan.rule import Rule
     from loopscan.sources.discover import Candidate
@@ -120,17 +122,158 @@ def check_command(
     verbose: VerboseOpt = False,
     rules_dir: RulesDirOpt = None,
     trust_config: TrustOpt = False,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", metavar="FILE",
+        help="Report the findings this baseline knows as baselined until their entries expire.")] = None,
 ) -> None:
     """Scan manifests and report findings."""
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
-    report = run(candidates, loaded_config, rules, _parse_today(today))
+    day = _parse_today(today)
+    known = _read_baseline(baseline) if baseline is not None else None
+    report = run(candidates, loaded_config, rules, day)
+    if known is not None:
+        from loopscan.baseline import apply
+
+        report.findings, report.unused_baseline = apply(report.findings, known, day)
+        report.baseline = known.file
     if verbose:
         for file, why in report.passed_over:
             _note(f"passed over {file}: {why}")
+    _write_findings(report, output_format, output, no_color, quiet)
+    threshold = Severity.parse(fail_on.value)
+    failing = any(f.in_force and f.severity >= threshold for f in report.findings)
+    # A baseline entry that matches nothing weighs as LS605's unused override does: a warning.
+    failing = failing or bool(report.unused_baseline and threshold <= Severity.WARNING)
+    raise typer.Exit(1 if failing else 0)
 
+
+@app.command("diff")
+def diff_command(
+    paths: PathsArg = None,
+    base: Annotated[str, typer.Option(
+        "--base", metavar="REF",
+        help="The git revision to compare with (REF... for its merge base with HEAD, as a pull request).")] = "",
+    output_format: Annotated[OutputFormat, typer.Option("--format", "-f", help="Output format.")] = OutputFormat.text,
+    output: Annotated[str | None, typer.Option("--output", "-o", help="Write the report to FILE.")] = None,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    fail_on: Annotated[FailOn, typer.Option(
+        "--fail-on", help="Lowest severity of a new finding that fails the run.")] = FailOn.error,
+    fail_on_all: Annotated[bool, typer.Option(
+        "--fail-on-all", help="Fail on every finding at or above --fail-on, not only the new ones.")] = False,
+    today: TodayOpt = None,
+    config: ConfigOpt = None,
+    no_color: Annotated[bool, typer.Option("--no-color", help="No colour, even on a terminal.")] = False,
+    quiet: Annotated[bool, typer.Option("-q", "--quiet", help="Print nothing when all is clean.")] = False,
+    rules_dir: RulesDirOpt = None,
+    trust_config: TrustOpt = False,
+    head_ref: Annotated[str | None, typer.Option(
+        "--head", metavar="REF", help="Compare the project at this revision (read from git), not the work tree.",
+    )] = None,
+    hook: Annotated[bool, typer.Option(
+        "--hook", help="As a pre-commit hook: --base $PRE_COMMIT_FROM_REF (else HEAD), --head $PRE_COMMIT_TO_REF.",
+    )] = False,
+) -> None:
+    """What a change did to the safeguards: the project now against git revision REF.
+
+    The base revision is read from git's objects (nothing is checked out or
+    run). Each finding is marked new, unchanged or updated; the fixed ones
+    are listed; LS801-LS806 report safeguards the change removed or loosened.
+    """
+    from loopscan.analysis.change import Settings
+    from loopscan.config import ConfigError
+    from loopscan.diff import analyse_base, diff_report
+    from loopscan.findings import NEW, Severity
+    from loopscan.linter import analyse
+    from loopscan.registry import selected
+    from loopscan.sources.gitbase import GitError, resolve
+
+    if hook:  # pre-push and manual stages name the refs; a commit compares the staged tree with HEAD
+        base = base or os.environ.get("PRE_COMMIT_FROM_REF") or "HEAD"
+        head_ref = head_ref or os.environ.get("PRE_COMMIT_TO_REF") or None
+    if not base:
+        raise UserError("diff needs --base REF: the git revision to compare with, e.g. --base origin/main...")
+    prepared = _prepare_scan(paths, config, select, ignore, rules_dir, trust_config)
+    day = _parse_today(today)
+    head_settings = None
+    try:
+        revision = resolve(base, Path.cwd(), unborn_is_empty=hook)
+        base_project = analyse_base(revision, prepared.config, prepared.targets, Path.cwd(), day)
+        if head_ref is not None:
+            at_head = analyse_base(resolve(head_ref, Path.cwd()), prepared.config, prepared.targets, Path.cwd(), day)
+            head_settings = Settings(at_head.config, at_head.config_text)
+    except (GitError, ConfigError) as err:
+        raise UserError(str(err)) from None
+    # The head config cannot silence the review of its own change: the decay rules it ignores still run.
+    decay = [rule for rule in selected(prepared.loaded, select or [], ignore or [])
+             if rule.scope == "change" and rule not in prepared.rules]
+    rules = [*prepared.rules, *decay]
+    head = analyse(prepared.candidates, prepared.config, day) if head_ref is None else at_head.project
+    head_config = prepared.config if head_settings is None else head_settings.config
+    report = diff_report(base_project, head, head_config, rules, prepared.loaded, head_settings)
+    _write_findings(report, output_format, output, no_color, quiet)
+    threshold = Severity.parse(fail_on.value)
+    failing = any(f.in_force and f.severity >= threshold and (fail_on_all or f.state == NEW)
+                  for f in report.findings)
+    raise typer.Exit(1 if failing else 0)
+
+
+def _read_baseline(path: str) -> Baseline:
+    from loopscan.baseline import BaselineError, load
+    from loopscan.config import display_path
+
+    try:
+        return load(path, display_path(path))
+    except BaselineError as err:
+        raise UserError(str(err)) from None
+
+
+DEFAULT_BASELINE = ".loopscan-baseline.json"
+baseline_app = typer.Typer(help="Record today's findings so that a legacy fleet can adopt loopscan.",
+                           no_args_is_help=True)
+app.add_typer(baseline_app, name="baseline")
+
+
+@baseline_app.command("create")
+def baseline_create_command(
+    paths: PathsArg = None,
+    expires: Annotated[str, typer.Option(
+        "--expires", metavar="DATE", help="When the entries end (YYYY-MM-DD), required: no exception lasts forever.",
+    )] = "",
+    output: Annotated[str, typer.Option("--output", "-o", help="Write the baseline to FILE.")] = DEFAULT_BASELINE,
+    select: SelectOpt = None,
+    ignore: IgnoreOpt = None,
+    today: TodayOpt = None,
+    config: ConfigOpt = None,
+    rules_dir: RulesDirOpt = None,
+    trust_config: TrustOpt = False,
+) -> None:
+    """Record every finding in force today, each entry expiring on --expires, for 'check --baseline FILE'."""
+    from loopscan.baseline import create
+    from loopscan.linter import run
+
+    if not expires:
+        raise UserError("baseline create needs --expires DATE: a baseline entry ends, e.g. --expires 2027-03-31")
+    day = _parse_today(today)
+    try:
+        until = date.fromisoformat(expires)
+    except ValueError:
+        raise UserError(f"--expires {expires!r} is not a date (YYYY-MM-DD)") from None
+    if until <= day:
+        raise UserError(f"--expires {expires} is not after today ({day.isoformat()}): a baseline must end later")
+    loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
+    report = run(candidates, loaded_config, rules, day)
+    text, recorded = create(report.findings, until, day)
+    _emit(text, output)
+    _note(f"loopscan: recorded {recorded} finding{'s' if recorded != 1 else ''} in {output}, until {expires}")
+
+
+def _write_findings(report: Report, output_format: OutputFormat, output: str | None, no_color: bool,
+                    quiet: bool) -> None:
+    """Render the report in its format to stdout or ``output``; for ``github``, the job summary as well."""
     from loopscan.render import Style, findings_renderer
 
     style = Style(color=output is None and _use_color(no_color), quiet=quiet)
@@ -152,10 +295,6 @@ def check_command(
         else:
             text = render_github(report, notice=summary_notice(summary))
     _emit(text, output)
-
-    threshold = Severity.parse(fail_on.value)
-    failing = any(f.suppressed is None and f.severity >= threshold for f in report.findings)
-    raise typer.Exit(1 if failing else 0)
 
 
 @app.command("loops")
@@ -498,6 +637,31 @@ def _prepare(
     the rules are loaded: one that names no rule would pass as "No findings". Without
     ``load_rules`` the config's ids are only checked for spelling.
     """
+    prepared = _prepare_scan(paths, config_path, select, ignore, rules_dirs, trust_config, load_rules)
+    return prepared.config, prepared.candidates, prepared.rules
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """What a scan needs: its config, the paths it was asked to scan, the files found, the rules chosen and
+    every rule loaded."""
+
+    config: Config
+    targets: list[str]
+    candidates: list[Candidate]
+    rules: list[Rule]
+    loaded: list[Rule]
+
+
+def _prepare_scan(
+    paths: list[str] | None,
+    config_path: Path | None,
+    select: list[str] | None,
+    ignore: list[str] | None,
+    rules_dirs: list[Path] | None,
+    trust_config: bool,
+    load_rules: bool = True,
+) -> Prepared:
     from loopscan.config import ConfigError, RuleIdUse, load_config
     from loopscan.registry import RuleIdError, all_rules, choose
     from loopscan.sources.discover import MissingPath, discover
@@ -514,7 +678,7 @@ def _prepare(
         raise UserError(str(err)) from None
 
     if not load_rules:
-        return config, candidates, []
+        return Prepared(config, targets, candidates, [], [])
     folders = list(rules_dirs or [])
     skipped = bool(config.rules_dirs) and not trust_config
     if config.rules_dirs and trust_config:
@@ -530,7 +694,7 @@ def _prepare(
         shown = ", ".join(config.rules_dirs)
         _note(f"loopscan: skipped rules_dirs from {config.source} ({shown}): rule modules are code; "
               "pass --trust-config to load them")
-    return config, candidates, chosen
+    return Prepared(config, targets, candidates, chosen, rules)
 
 
 def _load_rules(loader: object, folders: list[Path]) -> list[Rule]:

@@ -242,11 +242,24 @@ def _check_rule_id_syntax(uses: list[RuleIdUse]) -> None:
             raise ConfigError(use.message(*problem))
 
 
-def _load_yaml_config(source: Path) -> Config:
+def config_from_bytes(source: Path, raw: bytes) -> Config | None:
+    """The config written in ``raw`` as if it were the file ``source`` (the config of a git revision).
+
+    None for a ``pyproject.toml`` without ``[tool.loopscan]``; :class:`ConfigError` as :func:`load_config`.
+    """
+    if source.name != "pyproject.toml":
+        return _load_yaml_config(source, raw)
+    table = _pyproject_table(source, raw)
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{_shown(source)} [tool.loopscan]: must be a table, not {_toml_type(table)}")
+    return None if table is None else parse_config(table, source, lambda key: " [tool.loopscan]")
+
+
+def _load_yaml_config(source: Path, raw: bytes | None = None) -> Config:
     from loopscan.sources.yamlsource import load_bytes
 
     try:
-        loaded = load_bytes(source.read_bytes(), _shown(source))
+        loaded = load_bytes(source.read_bytes() if raw is None else raw, _shown(source))
     except OSError as err:
         raise ConfigError(f"cannot read config '{_shown(source)}': {err.strerror}") from None
     if loaded.problems:
@@ -263,14 +276,14 @@ def _load_yaml_config(source: Path) -> Config:
     return parse_config(document.data, source, where)
 
 
-def _pyproject_table(pyproject: Path) -> Any:
+def _pyproject_table(pyproject: Path, raw: bytes | None = None) -> Any:
     """The value of ``tool.loopscan`` (a table, unless written wrongly), or None when there is none."""
     if sys.version_info >= (3, 11):
         import tomllib
     else:  # pragma: no cover - Python 3.10
         import tomli as tomllib  # type: ignore[import-not-found,unused-ignore]
     try:
-        data = tomllib.loads(pyproject.read_text("utf-8"))
+        data = tomllib.loads(pyproject.read_text("utf-8") if raw is None else raw.decode("utf-8"))
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
         raise ConfigError(f"cannot read '{_shown(pyproject)}': {err}") from None
     tool = data.get("tool")

@@ -107,6 +107,21 @@ class Suppression:
     location: Location
 
 
+NEW, UNCHANGED, UPDATED, ABSENT = "new", "unchanged", "updated", "absent"
+STATES = (NEW, UNCHANGED, UPDATED, ABSENT)
+"""SARIF's ``baselineState`` values: a finding not at the base, the same there, there with another message,
+or there and fixed since."""
+
+
+@dataclass(frozen=True)
+class BaselineMark:
+    """The baseline entry that matched a finding: where it is written and until when it holds."""
+
+    location: Location
+    expires: str
+    expired: bool
+
+
 @dataclass(frozen=True)
 class Finding:
     """A problem stamped with its rule's identity and the configured severity."""
@@ -116,6 +131,10 @@ class Finding:
     severity: Severity
     problem: Problem
     suppressed: Suppression | None = field(default=None, compare=False)
+    state: str | None = field(default=None, compare=False)
+    """Against a base revision (``loopscan diff``) or a baseline: one of :data:`STATES`; None otherwise."""
+    baselined: BaselineMark | None = field(default=None, compare=False)
+    """The baseline entry that knows this finding (``check --baseline``), in force or expired."""
 
     @property
     def location(self) -> Location:
@@ -124,6 +143,21 @@ class Finding:
     @property
     def message(self) -> str:
         return self.problem.message
+
+    @property
+    def identity(self) -> tuple[str, str, str]:
+        """What the finding is about, never where: its rule, pipeline, and node (else loop, else file and message).
+
+        Two revisions' findings, a baseline's entries and SARIF fingerprints are matched on it.
+        """
+        problem = self.problem
+        subject = problem.node or problem.loop or f"{problem.location.file}\n{problem.message}"
+        return (self.rule, problem.pipeline or "", subject)
+
+    @property
+    def in_force(self) -> bool:
+        """Neither suppressed by an override nor known to a baseline entry in force."""
+        return self.suppressed is None and (self.baselined is None or self.baselined.expired)
 
     def sort_key(self) -> tuple[str, int, int, str, str, str]:
         loc = self.problem.location

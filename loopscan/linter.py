@@ -20,8 +20,9 @@ from datetime import date
 
 from loopscan import __version__
 from loopscan.analysis.facts import Facts, Loop
+from loopscan.baseline import Entry
 from loopscan.config import Config
-from loopscan.findings import Finding, Problem, Severity
+from loopscan.findings import ABSENT, STATES, Finding, Problem, Severity
 from loopscan.graph.link import link
 from loopscan.overrides import apply_overrides
 from loopscan.project import Project
@@ -42,14 +43,33 @@ class Report:
     loops: list[Loop]
     rules: list[Rule]
     passed_over: list[tuple[str, str]] = field(default_factory=list)
+    base: str | None = None
+    """The base revision the findings are marked against (``loopscan diff``), as the user named it."""
+    fixed: list[Finding] = field(default_factory=list)
+    """The base revision's findings that the head no longer has (``loopscan diff``)."""
+    baseline: str | None = None
+    """The baseline file the findings were marked with (``check --baseline``), as shown."""
+    unused_baseline: list[Entry] = field(default_factory=list)
+    """Its entries that matched no finding."""
+
+    def states(self) -> dict[str, int]:
+        """Against the base revision: findings in force that are new, unchanged or updated, and those fixed."""
+        counts = dict.fromkeys(STATES, 0)
+        for finding in self.findings:
+            if finding.in_force and finding.state in counts:
+                counts[finding.state] += 1
+        counts[ABSENT] = len(self.fixed)
+        return counts
 
     def counts(self) -> dict[str, int]:
         """Findings in force by severity label, and how many overrides suppressed."""
         counts = {severity.label: 0 for severity in sorted(Severity, reverse=True)}
         for finding in self.findings:
-            if finding.suppressed is None:
+            if finding.in_force:
                 counts[finding.severity.label] += 1
         counts["suppressed"] = sum(1 for f in self.findings if f.suppressed is not None)
+        if self.baseline is not None:
+            counts["baselined"] = sum(1 for f in self.findings if f.baselined is not None and not f.baselined.expired)
         return counts
 
 

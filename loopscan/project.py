@@ -18,6 +18,7 @@ from loopscan.sources.manifest import Manifest, Ref
 if TYPE_CHECKING:
     import networkx as nx
 
+    from loopscan.analysis.change import Change
     from loopscan.analysis.facts import Facts
 
 
@@ -38,6 +39,8 @@ class Project:
     """Every file read as a manifest, or reported because it could not be read."""
     passed_over: list[tuple[str, str]] = field(default_factory=list)
     """YAML files that are not manifests, with the reason."""
+    change: Change | None = None
+    """The comparison with a base revision, in a ``loopscan diff`` run (what ``change``-scope rules read)."""
 
     @property
     def graph(self) -> nx.DiGraph:

@@ -32,10 +32,13 @@ scope                the check is called as                   once for each
 ``loop``             ``check(project, loop)``                 loop (:class:`~loopscan.analysis.facts.Loop`)
 ``override``         ``check(project, override)``             ``overrides`` entry
 ``unused-override``  ``check(project, override)``             override in force that suppressed nothing
+``change``           ``check(project, change)``               ``loopscan diff`` run (its ``Change``)
 ===================  =======================================  ==================================
 
 A check of ``unused-override`` scope runs after every other rule, once the
-overrides are applied: only then is it known which ones were used.
+overrides are applied: only then is it known which ones were used. A check of
+``change`` scope runs only when the project is compared with a base revision
+(``loopscan diff``), where :attr:`Project.change` holds the comparison.
 
 The function's docstring is the rule's documentation (``loopscan explain``).
 A rule reads the project and its facts; it never loads files, prints, or
@@ -54,6 +57,7 @@ from loopscan.findings import Problem, Severity
 from loopscan.project import Project
 
 if TYPE_CHECKING:
+    from loopscan.analysis.change import Change
     from loopscan.analysis.exposure import Exposure
     from loopscan.analysis.facts import Loop
     from loopscan.sources.manifest import Artifact, Manifest, Override, Step
@@ -69,9 +73,10 @@ PLAYS = {
     4: "Play 4: diversity monitoring",
     5: "Play 5: response drill",
     6: "governance",
+    8: "decay in review",
 }
 
-Scope = Literal["project", "manifest", "dataset", "step", "model", "loop", "override", "unused-override"]
+Scope = Literal["project", "manifest", "dataset", "step", "model", "loop", "override", "unused-override", "change"]
 SCOPES: tuple[Scope, ...] = get_args(Scope)
 AFTER_OVERRIDES: frozenset[Scope] = frozenset({"unused-override"})
 """Scopes whose items are known only once the overrides are applied to every other rule's findings."""
@@ -166,6 +171,9 @@ def crawl(project: Project, scope: Scope, kinds: tuple[str, ...] = ()) -> Iterat
     elif scope == "override":
         for manifest in project.manifests:
             yield from manifest.overrides
+    elif scope == "change":
+        if project.change is not None:
+            yield project.change
     else:
         raise ValueError(f"scope {scope!r} has no items to crawl")
 
@@ -193,6 +201,9 @@ def rule(rule_id: str, name: str, *, severity: str, play: int,
 @overload
 def rule(rule_id: str, name: str, *, severity: str, play: int,
          scope: Literal["loop"]) -> Callable[[Callable[[Project, Loop], Iterable[Problem]]], Rule]: ...
+@overload
+def rule(rule_id: str, name: str, *, severity: str, play: int,
+         scope: Literal["change"]) -> Callable[[Callable[[Project, Change], Iterable[Problem]]], Rule]: ...
 @overload
 def rule(rule_id: str, name: str, *, severity: str, play: int,
          scope: Literal["override", "unused-override"]

@@ -119,3 +119,34 @@ def test_hook_fails_on_a_loop_and_passes_once_it_is_safeguarded(repository: Path
     passed = _try_repo(repository, home)
     assert passed.returncode == 0, passed.stdout + passed.stderr
     assert "LS3" not in passed.stdout
+
+
+def _try_diff_hook(folder: Path, home: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    pre_commit = shutil.which("pre-commit", path=os.path.dirname(sys.executable)) or shutil.which("pre-commit")
+    assert pre_commit, "pre-commit is a [dev] dependency"
+    env = {**os.environ, "PRE_COMMIT_HOME": str(home)}
+    return subprocess.run([pre_commit, "try-repo", str(REPO), "loopscan-diff", "--verbose", *args],
+                          cwd=folder, env=env, capture_output=True, text=True, check=False, timeout=900)
+
+
+def test_the_diff_hook_reports_a_gate_a_push_removes(repository: Path, tmp_path: Path) -> None:
+    from tests.test_diff import CHAT, CURATION, CURATION_WITHOUT_GATE, TRAIN
+
+    for name, text in (("chat.yaml", CHAT), ("curation.yaml", CURATION), ("train.yaml", TRAIN)):
+        (repository / name).write_text(textwrap.dedent(text).lstrip(), encoding="utf-8")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-qm", "three teams")
+    gated = subprocess.run(["git", "rev-parse", "HEAD"], cwd=repository, capture_output=True, text=True).stdout
+    (repository / "curation.yaml").write_text(textwrap.dedent(CURATION_WITHOUT_GATE).lstrip(), encoding="utf-8")
+    _git(repository, "add", ".")
+    _git(repository, "commit", "-qm", "copy instead of review")
+    home = tmp_path / "pre-commit-home"
+
+    pushed = _try_diff_hook(repository, home, "--from-ref", gated.strip(), "--to-ref", "HEAD")
+    assert pushed.returncode == 1, pushed.stdout + pushed.stderr
+    assert "curation.yaml:7:1: LS801 [error] gate 'review'" in pushed.stdout
+    assert "chat.yaml:9:3: LS301 [error]" in pushed.stdout and "[new]" in pushed.stdout
+
+    committed = _try_diff_hook(repository, home, "--all-files")  # the staged tree against HEAD: nothing new
+    assert committed.returncode == 0, committed.stdout + committed.stderr
+    assert "0 new" in committed.stdout

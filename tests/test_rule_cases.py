@@ -18,6 +18,16 @@ A case file, in the style of sqlfluff's ``std_rule_cases`` and yamllint's
         findings:
           - {line: 7, column: 5, node: echo:said, message: "each run replaces it"}
 
+A rule that compares the project with a base revision (``change`` scope, the
+decay rules LS8xx) gives the base in ``base``, with its own ``files`` and
+optional ``config``: the harness commits it to a git repository on branch
+``main``, replaces it in the work tree with the case's ``files`` and
+``config``, and compares the two as ``loopscan diff --base main`` does::
+
+    base:
+      files: {curation.yaml: "..."}
+    files: {curation.yaml: "..."}      # the head: the whole tree after the change
+
 ``findings`` is every finding of the rule, exactly: each gives ``line``,
 ``column`` and a ``message`` fragment, ``file`` when the case has more than
 one file, and optionally ``node`` (compared exactly, ``null`` included) and
@@ -33,6 +43,7 @@ from __future__ import annotations
 
 import datetime
 import re
+import shutil
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -43,16 +54,20 @@ import pytest
 import yaml
 
 from loopscan.config import load_config
+from loopscan.diff import analyse_base, compare
 from loopscan.findings import Finding
 from loopscan.linter import analyse, check
 from loopscan.registry import builtin_rules
 from loopscan.rule import Rule
 from loopscan.sources.discover import discover
+from loopscan.sources.gitbase import resolve
 from tests.conftest import REPO, TODAY, installed_copy
+from tests.gitrepo import GitRepo
 
 CASES = REPO / "tests" / "rules"
 FINDING_KEYS = {"file", "line", "column", "message", "node", "suppressed"}
-CASE_KEYS = {"files", "findings", "config", "today"}
+CASE_KEYS = {"files", "findings", "config", "today", "base"}
+BASE_KEYS = {"files", "config"}
 
 
 @dataclass(frozen=True)
@@ -108,17 +123,33 @@ def run_case(rule: Rule, spec: dict[str, Any], folder: Path) -> list[Finding]:
     A rule that reads the outcome of the overrides runs after every built-in
     rule, since whether an override is used depends on their findings.
     """
+    repository = None
+    if "base" in spec:
+        repository = GitRepo(folder)
+        _write_tree(folder, spec["base"])
+        repository.commit("base")
+        for item in folder.iterdir():
+            if item.name != ".git":
+                shutil.rmtree(item) if item.is_dir() else item.unlink()
+    _write_tree(folder, spec)
+    config = load_config(start=folder)
+    today = spec.get("today", datetime.date.fromisoformat(TODAY))
+    project = analyse(discover(["."], config.exclude, root=str(folder)), config, today)
+    if repository is not None:
+        base = analyse_base(resolve("main", folder), config, ["."], folder, today)
+        compare(base, project, config, list(BUILTIN.values()))
+    rules = list(BUILTIN.values()) if rule.after_overrides else [rule]
+    return [finding for finding in check(project, rules, config) if finding.rule == rule.id]
+
+
+def _write_tree(folder: Path, spec: dict[str, Any]) -> None:
+    """The ``files`` of a case (or of its base), and its ``config`` as loopscan.yaml."""
     for name, text in spec["files"].items():
         target = folder / name
         target.parent.mkdir(parents=True, exist_ok=True)
         target.write_text(text, encoding="utf-8")
     if "config" in spec:
         (folder / "loopscan.yaml").write_text(yaml.safe_dump(spec["config"]), encoding="utf-8")
-    config = load_config(start=folder)
-    today = spec.get("today", datetime.date.fromisoformat(TODAY))
-    project = analyse(discover(["."], config.exclude, root=str(folder)), config, today)
-    rules = list(BUILTIN.values()) if rule.after_overrides else [rule]
-    return [finding for finding in check(project, rules, config) if finding.rule == rule.id]
 
 
 def _matches(expected: dict[str, Any], finding: Finding, only_file: str | None) -> bool:
@@ -136,6 +167,9 @@ def _matches(expected: dict[str, Any], finding: Finding, only_file: str | None) 
 @pytest.mark.parametrize("case", _all_cases(), ids=lambda case: case.id)
 def test_rule_case(case: Case, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     assert set(case.spec) <= CASE_KEYS, f"{case.id}: unknown keys {sorted(set(case.spec) - CASE_KEYS)}"
+    assert set(case.spec.get("base", {"files": {}})) <= BASE_KEYS, f"{case.id}: 'base' holds files and config"
+    assert (BUILTIN[case.rule].scope == "change") == ("base" in case.spec), (
+        f"{case.id}: a case of a rule that compares revisions gives its 'base', and only such a case does")
     expected = case.spec.get("findings") or []
     for item in expected:
         assert {"line", "column", "message"} <= set(item) <= FINDING_KEYS, f"{case.id}: bad finding {item}"

@@ -31,7 +31,7 @@ one says where the rest are.
 
 from __future__ import annotations
 
-from loopscan.findings import Severity
+from loopscan.findings import NEW, Finding, Severity
 from loopscan.linter import Report
 from loopscan.printable import printable
 from loopscan.render.markdown import Summary, by_severity
@@ -76,12 +76,21 @@ def render(report: Report, notice: str | None = None) -> str:
             f"file={escape_property(location.file)}",
             f"line={location.line}",
             f"col={location.column}",
-            f"title={escape_property(f'{finding.rule} {finding.name}')}",
+            f"title={escape_property(f'{finding.rule} {finding.name}' + _marked(finding))}",
         ])
         lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(finding.message))}")
     if notice is not None:
         lines.append(notice)
+    for entry in report.unused_baseline:
+        properties = f"file={escape_property(entry.location.file)},line={entry.location.line},title=loopscan baseline"
+        lines.append(f"::warning {properties}::{escape_data(printable(entry.named))} matches no finding: "
+                     "remove the entry")
     return "".join(line + "\n" for line in lines)
+
+
+def _marked(finding: Finding) -> str:
+    """`` (new)`` for a finding a diff marked new: the reviewer's first question about an annotation."""
+    return f" ({finding.state})" if finding.state == NEW else ""
 
 
 def summary_notice(summary: Summary) -> str:

@@ -171,7 +171,7 @@ def render(report: Report, extra: ReviewInput) -> str:
 
 
 def _plays(report: Report) -> str:
-    failing = {f.rule for f in report.findings if f.suppressed is None}
+    failing = {f.rule for f in report.findings if f.in_force}
     by_play: dict[int, tuple[str, list[str], list[str]]] = {}
     for rule in sorted(report.rules, key=lambda r: (r.play, r.id)):
         _, passed, failed = by_play.setdefault(rule.play, (rule.play_label, [], []))

@@ -14,13 +14,13 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from loopscan.analysis.facts import Loop
-from loopscan.findings import Finding, elided
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, elided
 from loopscan.linter import Report
 
 
 def render(report: Report) -> str:
     counts = report.counts()
-    document = {
+    document: dict[str, Any] = {
         "version": report.version,
         "findings": [finding_dict(finding) for finding in report.findings],
         "loops": [loop_dict(loop) for loop in report.loops],
@@ -32,6 +32,17 @@ def render(report: Report) -> str:
             **counts,
         },
     }
+    if report.baseline is not None:
+        document["baseline"] = {"file": report.baseline, "unused": [
+            {"rule": entry.rule, "pipeline": entry.pipeline, "subject": entry.subject,
+             "expires": entry.expires.isoformat(), "line": entry.location.line}
+            for entry in report.unused_baseline]}
+    if report.base is not None:
+        states = report.states()
+        document["base"] = report.base
+        document["fixed"] = [finding_dict(finding) for finding in report.fixed]
+        document["summary"].update({"new": states[NEW], "unchanged": states[UNCHANGED],
+                                    "updated": states[UPDATED], "fixed": states[ABSENT]})
     return dumps(document, one_line_from=RECORD_DEPTH) + "\n"
 
 
@@ -180,6 +191,11 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         entry["cycle_length"] = shown.length
         if shown.omitted:
             entry["cycle_omitted"] = {"after": len(shown.head), "count": shown.omitted}
+    if finding.state is not None and finding.state != ABSENT:
+        entry["state"] = finding.state
+    if finding.baselined is not None:
+        entry["baselined"] = {"expires": finding.baselined.expires, "expired": finding.baselined.expired,
+                              "file": finding.baselined.location.file, "line": finding.baselined.location.line}
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,

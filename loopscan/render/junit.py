@@ -21,7 +21,7 @@ from loopscan.printable import NOT_IN_XML, printable
 
 
 def render(report: Report) -> str:
-    in_force = [f for f in report.findings if f.suppressed is None]
+    in_force = [f for f in report.findings if f.in_force]
     by_case = sorted(in_force, key=lambda f: (f.rule, f.problem.node or f.location.file, f.sort_key()))
     suites = ET.Element("testsuites", name="loopscan")
     suite = ET.SubElement(suites, "testsuite", name="loopscan")

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loopscan.findings import Finding, Severity
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, Severity
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -76,8 +76,9 @@ class Summary:
 
 
 def by_severity(findings: Sequence[Finding]) -> list[Finding]:
-    """The findings in force, most severe first; within a severity, in the order given (the report's)."""
-    return sorted((f for f in findings if f.suppressed is None), key=lambda f: -f.severity)
+    """The findings in force, most severe first; within a severity the new ones of a diff first, then in the
+    order given (the report's)."""
+    return sorted((f for f in findings if f.in_force), key=lambda f: (-f.severity, f.state != NEW))
 
 
 def summarize(report: Report, limit: int = SUMMARY_LIMIT) -> Summary:
@@ -86,15 +87,16 @@ def summarize(report: Report, limit: int = SUMMARY_LIMIT) -> Summary:
     The heading, the counts and the line that says what was left out are
     always written, so a ``limit`` below their size gives just them.
     """
-    findings = by_severity(report.findings)
+    findings = by_severity(report.findings) + by_severity(report.fixed)
     head = _head(report, bool(findings))
     used = _size(head)
     rows: list[str] = []
     reserve = _size(_left_out(findings))  # the longest that line can be: every count at its largest
+    marked = report.base is not None
     for index, finding in enumerate(findings):
-        row = _row(finding)
+        row = _row(finding, marked)
         if used + _size(row) > limit - reserve:
-            rows.extend(_all_that_fit(findings[index:], limit - used))
+            rows.extend(_all_that_fit(findings[index:], limit - used, marked))
             break
         rows.append(row)
         used += _size(row)
@@ -102,7 +104,7 @@ def summarize(report: Report, limit: int = SUMMARY_LIMIT) -> Summary:
     return Summary(head + "".join(rows) + tail, len(rows), len(findings))
 
 
-def _all_that_fit(findings: Sequence[Finding], room: int) -> list[str]:
+def _all_that_fit(findings: Sequence[Finding], room: int, marked: bool) -> list[str]:
     """The rows of all ``findings`` when together they fit in ``room`` bytes, else none.
 
     Called once the room kept for the last line is reached: the rows left may
@@ -111,7 +113,7 @@ def _all_that_fit(findings: Sequence[Finding], room: int) -> list[str]:
     """
     rows = []
     for finding in findings:
-        row = _row(finding)
+        row = _row(finding, marked)
         room -= _size(row)
         if room < 0:
             return []
@@ -126,7 +128,13 @@ def render(report: Report) -> str:
 
 def _head(report: Report, any_rows: bool) -> str:
     lines = ["## loopscan", "", _counts(report), ""]
-    if any_rows:
+    if report.base is not None:
+        states = report.states()
+        lines[2:2] = [f"Against {cell(report.base)}: **{states[NEW]:,} new**, {states[UNCHANGED]:,} unchanged, "
+                      f"{states[UPDATED]:,} updated, {states[ABSENT]:,} fixed.", ""]
+    if any_rows and report.base is not None:
+        lines += ["| | severity | rule | file:line | message |", "|---|---|---|---|---|"]
+    elif any_rows:
         lines += ["| severity | rule | file:line | message |", "|---|---|---|---|"]
     return "".join(line + "\n" for line in lines)
 
@@ -152,10 +160,15 @@ def _count(number: int, severity: Severity) -> str:
     return f"{number:,} {severity.label}{plural}"
 
 
-def _row(finding: Finding) -> str:
+STATE_WORDS = {NEW: "**new**", UNCHANGED: "unchanged", UPDATED: "updated", ABSENT: "fixed"}
+
+
+def _row(finding: Finding, marked: bool = False) -> str:
     location = finding.location
     cells = [finding.severity.label, cell(f"{finding.rule} {finding.name}"),
              cell(f"{location.file}:{location.line}"), cell(finding.message)]
+    if marked:
+        cells.insert(0, STATE_WORDS.get(finding.state or "", ""))
     # A space on each side of every separator: a cell that ends in an escaped backslash (\\) must
     # not turn the pipe after it into an escaped one (\|).
     return "| " + " | ".join(cells) + " |\n"

@@ -48,7 +48,7 @@ def render(report: Report) -> str:
             }
         },
         "columnKind": "unicodeCodePoints",
-        "results": [_result(finding, rule_index) for finding in findings],
+        "results": [_result(finding, rule_index) for finding in [*findings, *report.fixed]],
     }
     if left_out:
         run["invocations"] = [{
@@ -82,9 +82,7 @@ def fingerprint(finding: Finding) -> str:
 
     Findings about no node (a YAML syntax error) fall back to the file and message.
     """
-    problem = finding.problem
-    subject = problem.node or problem.loop or f"{problem.location.file}\n{problem.message}"
-    return hashlib.sha256(f"{finding.rule}\n{problem.pipeline or ''}\n{subject}".encode()).hexdigest()
+    return hashlib.sha256("\n".join(finding.identity).encode()).hexdigest()
 
 
 def _descriptor(rule: Rule) -> dict[str, Any]:
@@ -127,6 +125,8 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
     }
     if finding.rule in rule_index:
         result["ruleIndex"] = rule_index[finding.rule]
+    if finding.state is not None:
+        result["baselineState"] = finding.state
     if problem.cycle:
         shown = elided(problem.cycle)
         steps = [_flow_location(waypoint) for waypoint in shown.head]
@@ -136,6 +136,13 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
         result["codeFlows"] = [{
             "message": {"text": "the loop, from the generate step back to it"},
             "threadFlows": [{"locations": steps}],
+        }]
+    if finding.baselined is not None and not finding.baselined.expired:
+        result["suppressions"] = [{
+            "kind": "external",
+            "status": "accepted",
+            "justification": f"baselined until {finding.baselined.expires}",
+            "location": {"physicalLocation": _physical(finding.baselined.location)},
         }]
     if finding.suppressed is not None:
         result["suppressions"] = [{

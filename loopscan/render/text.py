@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from loopscan.findings import Finding, Severity, Waypoint, elided
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, Severity, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -27,7 +27,7 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
     def paint(code: str, text: str) -> str:
         return f"\033[{code}m{text}\033[0m" if color else text
 
-    shown = [f for f in report.findings if show_suppressed or f.suppressed is None]
+    shown = [f for f in report.findings if show_suppressed or f.in_force]
     blocks: list[str] = []
     for _, group in groupby(shown, key=lambda f: f.location.file):
         lines: list[str] = []
@@ -40,6 +40,15 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
                 lines.extend(_witness_lines(finding))
             previous_cycle = finding.problem.cycle
         blocks.append("\n".join(lines))
+    if report.unused_baseline:
+        blocks.append("\n".join([
+            f"Baseline entries that match no finding (the findings were fixed: remove the entries from "
+            f"{printable(report.baseline or '')}):",
+            *(f"{printable(str(entry.location))}: {printable(entry.named)} matches no finding"
+              for entry in report.unused_baseline)]))
+    if report.base is not None and report.fixed:
+        blocks.append("\n".join([f"Fixed since {printable(report.base)}:",
+                                 *(_finding_line(finding, paint) for finding in report.fixed)]))
     summary = _summary(report)
     if quiet and not shown:
         return ""
@@ -50,6 +59,11 @@ def _finding_line(finding: Finding, paint: Callable[[str, str], str]) -> str:
     severity = paint(_COLORS[finding.severity], f"[{finding.severity.label}]")
     rule = paint("1", finding.rule)
     suffix = "  (suppressed: " + printable(finding.suppressed.reason) + ")" if finding.suppressed else ""
+    if finding.state is not None and finding.state != ABSENT:
+        suffix += f"  [{finding.state}]"
+    if finding.baselined is not None:
+        ended = "expired" if finding.baselined.expired else "until"
+        suffix += f"  (baseline entry {ended} {finding.baselined.expires})"
     return f"{printable(str(finding.location))}: {rule} {severity} {printable(finding.message)}{suffix}"
 
 
@@ -75,8 +89,20 @@ def _summary(report: Report) -> str:
     manifests = f"{len(report.files)} manifest file{'s' if len(report.files) != 1 else ''}"
     found = sum(counts[s.label] for s in Severity)
     suppressed = f", {counts['suppressed']} suppressed by overrides" if counts["suppressed"] else ""
+    if counts.get("baselined"):
+        suppressed += f", {counts['baselined']} baselined"
+    against = _against(report)
     if not found:
-        return f"No findings in {manifests}{suppressed}."
+        return f"No findings in {manifests}{suppressed}.{against}"
     parts = ", ".join(f"{counts[s.label]} {s.label}{'s' if counts[s.label] != 1 and s.label != 'info' else ''}"
                       for s in sorted(Severity, reverse=True))
-    return f"Found {parts} in {manifests}{suppressed}."
+    return f"Found {parts} in {manifests}{suppressed}.{against}"
+
+
+def _against(report: Report) -> str:
+    """`` Against origin/main: 2 new, 7 unchanged, 1 updated, 1 fixed.`` for a diff, else nothing."""
+    if report.base is None:
+        return ""
+    counts = report.states()
+    return (f" Against {printable(report.base)}: {counts[NEW]} new, {counts[UNCHANGED]} unchanged, "
+            f"{counts[UPDATED]} updated, {counts[ABSENT]} fixed.")

@@ -39,6 +39,8 @@ class Candidate:
     """Why it cannot be read, when discovery already knows (a folder that cannot be listed)."""
     passed_over: str = ""
     """Why it is left unread on purpose (a symlink leading outside the scanned folders)."""
+    content: bytes | None = None
+    """The file's bytes when they come from elsewhere than the file system (a git revision)."""
 
 
 def discover(paths: Iterable[str], exclude: Iterable[str] = (), root: str = ".") -> list[Candidate]:

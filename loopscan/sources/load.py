@@ -69,7 +69,8 @@ def _load_one(candidate: Candidate, loaded: Loaded, readings: dict[int, Reading]
         loaded.passed_over.append((shown, candidate.passed_over))
         return
     try:
-        raw = candidate.error or read_regular_file(candidate.path, MAX_BYTES + 1)
+        raw = candidate.error or (read_regular_file(candidate.path, MAX_BYTES + 1) if candidate.content is None
+                                  else candidate.content[:MAX_BYTES + 1])
     except OSError as err:
         raw = f"cannot read file: {err.strerror or err}"
     if isinstance(raw, str):
