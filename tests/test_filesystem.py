@@ -440,3 +440,31 @@ def test_no_command_or_format_writes_to_the_scanned_files(project: Write, run: R
         assert result.code in (0, 1), (command, result.err)
     assert tree_state(scanned) == before
     assert sorted(path.name for path in reports.iterdir()) == ["graph.md", "loops.json", "report.json"]
+
+
+@pytest.mark.parametrize("size", [0, 1, 99, 100, 101, 5000])
+def test_a_regular_file_is_read_whole_up_to_the_limit(tmp_path: Path, size: int) -> None:
+    from loopscan.sources.load import read_regular_file
+
+    path = tmp_path / "f.yaml"
+    path.write_bytes(bytes(range(256)) * (size // 256) + bytes(range(size % 256)))
+    assert read_regular_file(str(path), 101) == path.read_bytes()[:101]
+
+
+def test_a_file_that_grew_after_its_size_was_taken_is_still_read_up_to_the_limit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The read asks for one byte more than the size ``fstat`` gave, and goes on when it gets it."""
+    from loopscan.sources import load
+
+    path = tmp_path / "f.yaml"
+    path.write_bytes(b"x" * 5000)
+    real_fstat = os.fstat
+
+    def shrunk(descriptor: int) -> Any:
+        status = real_fstat(descriptor)
+        return os.stat_result((*status[:6], 10, *status[7:]))  # st_size, as it was before the file grew
+
+    monkeypatch.setattr(load.os, "fstat", shrunk)
+    assert load.read_regular_file(str(path), 3000) == b"x" * 3000
+    assert load.read_regular_file(str(path), 9000) == b"x" * 5000

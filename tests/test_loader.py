@@ -148,7 +148,7 @@ def test_a_dangling_symlink_is_reported_not_passed_over(project: Project, run: R
     assert "cannot read" in findings(result, "LS001")[0]["message"]
 
 
-def test_a_manifest_file_with_two_documents_is_reported_at_the_second(project: Project, run: Run) -> None:
+def test_a_manifest_file_with_two_documents_is_reported_at_the_second(project: Project, run: Run, loader: str) -> None:
     path = project("twice.yaml", """
         loopscan: 1
         pipeline: first
@@ -175,7 +175,7 @@ def test_a_broken_yaml_file_that_is_not_a_manifest_is_still_reported(project: Pr
     assert located(result, "LS001") == [("values.yaml", line, column + len("tag"))]
 
 
-def test_a_templated_key_is_a_file_loopscan_cannot_read(project: Project, run: Run) -> None:
+def test_a_templated_key_is_a_file_loopscan_cannot_read(project: Project, run: Run, loader: str) -> None:
     """``{{ .Values.name }}`` is valid YAML (a mapping used as a key) but not plain data."""
     path = project("deploy/pipeline.yaml", """
         loopscan: 1
@@ -232,7 +232,7 @@ def test_duplicate_step_is_reported_at_the_second_key_naming_the_first(
     assert f"line {first[0]}" in message
 
 
-def test_every_repeat_of_a_key_names_its_first_line(project: Project, run: Run) -> None:
+def test_every_repeat_of_a_key_names_its_first_line(project: Project, run: Run, loader: str) -> None:
     path = project("p.yaml", """
         loopscan: 1
         pipeline: p
@@ -248,7 +248,9 @@ def test_every_repeat_of_a_key_names_its_first_line(project: Project, run: Run) 
     assert all(f"first at line {first}" in f["message"] for f in findings(result, "LS003"))
 
 
-def test_duplicate_key_in_a_nested_flow_mapping_is_located_at_its_column(project: Project, run: Run) -> None:
+def test_duplicate_key_in_a_nested_flow_mapping_is_located_at_its_column(
+    project: Project, run: Run, loader: str
+) -> None:
     path = project("p.yaml", """
         loopscan: 1
         pipeline: p
@@ -275,7 +277,7 @@ def test_the_same_key_in_different_mappings_is_not_a_duplicate(project: Project,
     assert findings(result) == []
 
 
-def test_anchors_and_merge_keys_are_plain_yaml_not_findings(project: Project, run: Run) -> None:
+def test_anchors_and_merge_keys_are_plain_yaml_not_findings(project: Project, run: Run, loader: str) -> None:
     project("p.yaml", """
         loopscan: 1
         pipeline: p
@@ -330,7 +332,7 @@ def test_billion_laughs_is_a_finding_at_the_alias_that_passes_the_limit(
     assert "alias" in findings(result, "LS006")[0]["message"]
 
 
-def test_a_flood_of_empty_lists_counts_against_the_node_limit(project: Project, run: Run) -> None:
+def test_a_flood_of_empty_lists_counts_against_the_node_limit(project: Project, run: Run, loader: str) -> None:
     """Empty containers cost as much to read as values; they used to go uncounted (seconds per file)."""
     prefix = "description: ["
     project("flood.yaml", "loopscan: 1\npipeline: flood\n" + prefix + "[], " * (MAX_NODES + 10) + "[]]\n")
@@ -380,7 +382,9 @@ def test_python_object_apply_tag_is_a_finding_and_is_never_run(
     "description: !include secrets.yaml",
     "!!python/str key: value",
 ])
-def test_any_language_or_local_tag_is_a_finding_at_the_tag(project: Project, run: Run, tagged: str) -> None:
+def test_any_language_or_local_tag_is_a_finding_at_the_tag(
+    project: Project, run: Run, tagged: str, loader: str
+) -> None:
     path = project("tagged.yaml", f"loopscan: 1\npipeline: tagged\n{tagged}\n")
     result = check(run)
     assert result.code == 1
@@ -454,3 +458,164 @@ def test_a_file_named_on_the_command_line_is_read_whatever_its_suffix(project: P
     result = run("check", "pipeline.conf", "-f", "json", "--select", "LS00")
     assert result.code == 1
     assert located(result, "LS003") == [("pipeline.conf", 5, 3)]
+
+
+# The two parsers -------------------------------------------------------------
+#
+# Every file goes through one walk of the event stream, whichever parser makes the stream:
+# libyaml when PyYAML has it, PyYAML's pure-Python parser when not. What the walk builds
+# must not depend on which: the same data, the same mark for every node and key, the same
+# findings.
+
+FEATURES = {
+    "anchors, aliases and merge keys": """\
+        loopscan: 1
+        pipeline: p
+        base: &base {kind: gate, method: dedup, inputs: [a]}
+        list: &list [1, 2]
+        steps:
+          first:
+            <<: *base
+            method: classifier
+          second:
+            <<: [*base, {owner: ana}]
+          third: *base
+        again: [*list, *list]
+        scalar: &s text
+        other: *s
+        """,
+    "duplicate keys": """\
+        loopscan: 1
+        steps:
+          s: {kind: gate}
+          t: {kind: gate}
+          s: {kind: transform, kind: train}
+          s: [1]
+        """,
+    "tags": """\
+        loopscan: 1
+        a: !!python/object/apply:os.system ["true"]
+        !!python/str b: 1
+        c: !local {x: 1}
+        d: !!str 12
+        e: ! 12
+        f: =
+        """,
+    "every kind of scalar": """\
+        loopscan: 1
+        ints: [0, -1, +7, 0x1F, 0o17, 017, 0b101, 1_000, 1:30]
+        floats: [1.5, -0.25, 1.0e+3, .inf, -.inf, .nan, 6.8523015e+5]
+        bools: [yes, No, TRUE, off, on, n]
+        nulls: [~, null, Null, ""]
+        dates: [2026-11-24, 2026-11-24T10:00:00Z]
+        strings: ['1', "2", plain text, "tab\\there", 'it''s', "\\u00e9t\\u00e9", s3://b/**, "<<"]
+        block: |
+          two
+          lines
+        folded: >
+          one
+          line
+        empty:
+        """,
+    "nesting, flow and keys of every kind": """\
+        loopscan: 1
+        ? complex key
+        : value
+        "quoted key": 1
+        '': empty key
+        42: number key
+        nested: {a: [b, {c: [d, [e]]}], f: {}}
+        list:
+          - - inner
+            - {k: v}
+          - []
+        """,
+    "two documents": """\
+        loopscan: 1
+        pipeline: first
+        ---
+        loopscan: 1
+        pipeline: second
+        ...
+        """,
+}
+
+
+def read_with(parser: type, text: str, monkeypatch: pytest.MonkeyPatch) -> tuple[Any, ...]:
+    """Everything ``load_text`` gives for ``text`` when the events come from ``parser``."""
+    monkeypatch.setattr(yamlsource, "_Loader", parser)
+    loaded = yamlsource.load_text(text, "f.yaml")
+    documents = [(d.data, d.start, d.marks, d.key_marks) for d in loaded.documents]
+    problems = [(p.rule, str(p.problem.location), p.problem.message, p.fatal) for p in loaded.problems]
+    return documents, problems
+
+
+def yaml_texts() -> Iterator[tuple[str, str]]:
+    """The examples, the rule case files (whose manifests are block scalars) and the test data, by name."""
+    root = Path(__file__).resolve().parent.parent
+    for folder in ("examples", "tests/rules", "tests/data"):
+        for path in sorted((root / folder).rglob("*.y*ml")):
+            yield str(path.relative_to(root)), path.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("name", sorted(FEATURES))
+def test_libyaml_and_the_pure_python_parser_give_the_same_documents_and_findings(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML was built without libyaml")
+    import textwrap
+
+    text = textwrap.dedent(FEATURES[name])
+    assert read_with(yaml.CSafeLoader, text, monkeypatch) == read_with(yaml.SafeLoader, text, monkeypatch)
+
+
+def test_every_example_and_case_file_reads_the_same_with_either_parser(monkeypatch: pytest.MonkeyPatch) -> None:
+    if not hasattr(yaml, "CSafeLoader"):
+        pytest.skip("PyYAML was built without libyaml")
+    texts = dict(yaml_texts())
+    assert len(texts) > 30
+    for name, text in texts.items():
+        assert read_with(yaml.CSafeLoader, text, monkeypatch) == read_with(yaml.SafeLoader, text, monkeypatch), name
+
+
+def test_anchors_and_merge_keys_read_as_what_they_name(loader: str) -> None:
+    import textwrap
+
+    text = textwrap.dedent(FEATURES["anchors, aliases and merge keys"])
+    loaded = yamlsource.load_text(text, "f.yaml")
+    assert loaded.problems == []
+    [document] = loaded.documents
+    steps = document.data["steps"]
+    assert steps["first"] == {"kind": "gate", "method": "classifier", "inputs": ["a"]}
+    assert steps["second"] == {"kind": "gate", "method": "dedup", "inputs": ["a"], "owner": "ana"}
+    assert steps["third"] == document.data["base"]
+    assert document.data["again"] == [[1, 2], [1, 2]] and document.data["other"] == "text"
+
+    def at(needle: str, occurrence: int = 1) -> str:
+        index = -1
+        for _ in range(occurrence):
+            index = text.index(needle, index + 1)
+        return f"f.yaml:{text.count(chr(10), 0, index) + 1}:{index - (text.rfind(chr(10), 0, index) + 1) + 1}"
+
+    # An alias is placed where it is written, not where its anchor is.
+    assert str(document.location(("steps", "third"))) == at("*base", 3)
+    assert str(document.location(("again", 1))) == at("*list", 2)
+    # A key that only a merge gives is placed at its mapping; a key written out, at itself.
+    assert str(document.location(("steps", "first", "kind"))) == at("<<")
+    assert str(document.key_location(("steps", "first", "method"))) == at("method: classifier")
+
+
+def test_every_kind_of_scalar_reads_as_plain_data(loader: str) -> None:
+    import textwrap
+
+    loaded = yamlsource.load_text(textwrap.dedent(FEATURES["every kind of scalar"]), "f.yaml")
+    assert loaded.problems == []
+    data = loaded.documents[0].data
+    assert data["ints"] == [0, -1, 7, 31, "0o17", 15, 5, 1000, 90]  # YAML 1.1: 0o is no prefix, 0 is
+    assert data["floats"][:3] == [1.5, -0.25, 1000.0] and data["floats"][3:6] == [".inf", "-.inf", ".nan"]
+    assert data["bools"] == [True, False, True, False, True, "n"]
+    assert data["nulls"] == [None, None, None, ""]
+    assert data["dates"] == ["2026-11-24", "2026-11-24T10:00:00Z"]
+    assert data["strings"] == ["1", "2", "plain text", "tab\there", "it's", "\u00e9t\u00e9", "s3://b/**", "<<"]
+    assert data["block"] == "two\nlines\n" and data["folded"] == "one line\n" and data["empty"] is None

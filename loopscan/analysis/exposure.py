@@ -47,6 +47,10 @@ class Exposure:
         return bool(self.loops)
 
 
+_Relayed = tuple[tuple[Write, ...], dict[str, list[int]]]
+"""The writes that reach what a hub links to, sorted, and where the writes into each artifact are."""
+
+
 def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
     """Each artifact that some step writes, with those writes (direct ones first).
 
@@ -67,20 +71,10 @@ def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
         for artifact, edge in successors.items():
             if not edge.get("link"):
                 direct.setdefault(artifact, []).append(Write(step, artifact))
-    relayed: dict[str, tuple[tuple[Write, ...], dict[str, list[int]]]] = {}
+    relayed: dict[str, _Relayed] = {}
 
-    def through(hub: str) -> tuple[tuple[Write, ...], dict[str, list[int]]]:
-        """The writes that reach what a hub links to, sorted, and where the writes into each artifact are."""
-        found = relayed.get(hub)
-        if found is None:
-            writes = {write: None for other, edge in graph.pred[hub].items() if edge.get("link")
-                      for write in (through(other)[0] if is_hub(graph.nodes[other]) else direct.get(other, ()))}
-            ordered = tuple(sorted(writes, key=_order))
-            at: dict[str, list[int]] = {}
-            for index, write in enumerate(ordered):
-                at.setdefault(write.into, []).append(index)
-            found = relayed[hub] = (ordered, at)
-        return found
+    def through(hub: str) -> _Relayed:
+        return _through(graph, hub, direct, relayed)
 
     found: dict[str, tuple[Write, ...]] = {}
     for node, attributes in graph.nodes.items():
@@ -98,6 +92,26 @@ def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
             overlapping = tuple(sorted(unique, key=_order))
         if own or overlapping:
             found[node] = (*own, *overlapping)
+    return found
+
+
+def _through(graph: GraphLike, hub: str, direct: dict[str, list[Write]], relayed: dict[str, _Relayed]) -> _Relayed:
+    """What :data:`_Relayed` says of ``hub``, found once and kept in ``relayed``.
+
+    A module function, not a closure that calls itself: such a closure is a
+    reference cycle, which would keep the whole graph alive until the cyclic
+    collector ran over every object of the project.
+    """
+    found = relayed.get(hub)
+    if found is None:
+        writes = {write: None for other, edge in graph.pred[hub].items() if edge.get("link")
+                  for write in (_through(graph, other, direct, relayed)[0] if is_hub(graph.nodes[other])
+                                else direct.get(other, ()))}
+        ordered = tuple(sorted(writes, key=_order))
+        at: dict[str, list[int]] = {}
+        for index, write in enumerate(ordered):
+            at.setdefault(write.into, []).append(index)
+        found = relayed[hub] = (ordered, at)
     return found
 
 

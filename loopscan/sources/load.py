@@ -135,8 +135,16 @@ def read_regular_file(path: str, limit: int) -> bytes | str:
         return reason
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with open(descriptor, "rb") as stream:
-        reason = _not_regular(os.fstat(descriptor).st_mode)
-        return reason or stream.read(limit)
+        status = os.fstat(descriptor)
+        reason = _not_regular(status.st_mode)
+        if reason:
+            return reason
+        # Asked for `limit` bytes at once, a read sets aside that much memory (8 MiB) for a file
+        # of a few KiB, every file: ask for one byte more than its size, and go on only if it grew.
+        raw = stream.read(min(limit, status.st_size + 1))
+        if len(raw) == status.st_size + 1 and len(raw) < limit:
+            raw += stream.read(limit - len(raw))
+        return raw
 
 
 def _not_regular(mode: int) -> str:

@@ -17,6 +17,12 @@ Values come back as plain ``dict``/``list``/``str``/``int``/``float``/``bool``/
 JSON data for the schema and a date is parsed only where one is expected; so do
 ``.nan`` and ``.inf``, which JSON cannot hold (as numbers they would pass every
 ``minimum`` and ``maximum`` and reach arithmetic that cannot take them).
+
+The events come from libyaml when PyYAML has it, else from PyYAML's own
+pure-Python parser; the same walk reads both, so both give the same documents,
+marks and findings (``tests/test_loader.py`` runs its cases on each). libyaml
+composing a node tree would not be faster: it resolves every scalar's tag in
+Python too, and the walk over the tree would still cost what this one does.
 """
 
 from __future__ import annotations
@@ -30,7 +36,6 @@ from typing import Any
 import yaml
 from yaml.constructor import SafeConstructor
 from yaml.events import (
-    AliasEvent,
     DocumentEndEvent,
     DocumentStartEvent,
     MappingEndEvent,
@@ -65,7 +70,6 @@ MAX_INT_BITS = 64
 """An integer needs more bits than this only to attack whatever prints it."""
 
 _Loader: type = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-_resolver = yaml.resolver.Resolver()
 _constructor = SafeConstructor()
 
 _STR = "tag:yaml.org,2002:str"
@@ -95,8 +99,10 @@ class YamlDocument:
     file: str
     data: Any
     start: Location
-    marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
-    key_marks: dict[KeyPath, tuple[int, int]] = field(default_factory=dict)
+    marks: dict[KeyPath, int] = field(default_factory=dict)
+    """Where each node was written, packed (:func:`_unpack`)."""
+    key_marks: dict[KeyPath, int] = field(default_factory=dict)
+    """Where the key of each mapping entry was written, packed."""
 
     def location(self, path: KeyPath) -> Location:
         """Where the value at ``path`` was written, or its nearest written ancestor.
@@ -108,13 +114,13 @@ class YamlDocument:
         for end in range(len(path), 0, -1):
             mark = self.marks.get(path[:end])
             if mark is not None:
-                return Location(self.file, *mark)
+                return Location(self.file, *_unpack(mark))
         return self.start
 
     def key_location(self, path: KeyPath) -> Location:
         """Where the key of the mapping entry at ``path`` was written."""
         mark = self.key_marks.get(path)
-        return Location(self.file, *mark) if mark else self.location(path)
+        return Location(self.file, *_unpack(mark)) if mark is not None else self.location(path)
 
 
 @dataclass
@@ -179,10 +185,10 @@ _PARSER_LIMIT = "parser limit"
 """The rule of a problem that libyaml's own nesting limit raised, until it is read again."""
 
 
-def _load_with(loader: type, text: str, file: str) -> YamlFile:
+def _load_with(loader_class: type, text: str, file: str) -> YamlFile:
     result = YamlFile(file)
     try:
-        for document in _documents(yaml.parse(text, Loader=loader), result):
+        for document in _documents(yaml.parse(text, Loader=loader_class), result):
             result.documents.append(document)
     except _Stop as err:
         result.problems.append(_problem(file, err.rule, err.message, err.mark, fatal=True))
@@ -208,208 +214,282 @@ def _problem(file: str, rule: str, message: str, mark: tuple[int, int], fatal: b
     return RecordedProblem(rule, Problem(message, Location(file, *mark)), fatal)
 
 
-@dataclass
 class _Frame:
-    """An open mapping or sequence on the walk's stack."""
+    """An open mapping or sequence on the walk's stack (slots: one is made per container of every file)."""
 
-    value: dict[Any, Any] | list[Any]
-    path: KeyPath
-    anchor: str | None
-    nodes: int = 1
-    chars: int = 0
-    """Characters of its keys and values, aliases expanded."""
-    key: str | None = None
-    expect_key: bool = True
-    key_mark: tuple[int, int] = (0, 0)
-    merges: list[dict[Any, Any]] = field(default_factory=list)
-    first_lines: dict[Any, int] = field(default_factory=dict)
-    """The line of each key's first occurrence, for duplicates (LS003)."""
+    __slots__ = ("anchor", "chars_before", "entry", "first_lines", "key", "key_mark", "merges", "nodes_before",
+                 "path", "value")
+
+    def __init__(self, value: dict[Any, Any] | list[Any], path: KeyPath, anchor: str | None,
+                 nodes_before: int, chars_before: int) -> None:
+        self.value = value
+        self.path = path
+        self.anchor = anchor
+        self.nodes_before = nodes_before
+        """The document's node count before this container opened: its own size is the count at its end minus this."""
+        self.chars_before = chars_before
+        """The same for characters."""
+        self.key: str | None = None
+        """A mapping's key whose value comes next (``_MERGE`` for ``<<``)."""
+        self.entry: KeyPath | None = None
+        """The path of that value, or None while a mapping waits for its next key."""
+        self.key_mark = 0
+        self.merges: list[dict[Any, Any]] | None = None
+        self.first_lines: dict[Any, int] | None = None
+        """The line of each repeated key's first occurrence, for duplicates (LS003)."""
 
 
 def _documents(events: Iterator[yaml.Event], result: YamlFile) -> Iterator[YamlDocument]:
-    """Turn an event stream into documents; an explicit stack, never recursion."""
+    """Turn an event stream into documents; an explicit stack, never recursion.
+
+    Every file of a scan passes through this loop, event by event, so it is
+    written for speed: events are told apart by their exact class, marks are
+    packed ints (:func:`_unpack`), a mapping entry's path is made once, and a
+    container's size is the difference of the document's running counts
+    rather than a sum kept per container.
+    """
     file = result.file
     stack: list[_Frame] = []
     anchors: dict[str, tuple[Any, int, int]] = {}  # value, nodes, characters
     total = 0  # nodes in the document (containers too), counting each alias as the size of what it names
     total_chars = 0  # characters of keys and values, counting each alias as the text of what it names
     document: YamlDocument | None = None
+    marks: dict[KeyPath, int] = {}
+    problems = result.problems
+    implicit_resolvers = _IMPLICIT_RESOLVERS
+    event: Any  # told apart by exact class, which mypy does not narrow on
 
     for event in events:
-        start: Any = event.start_mark  # libyaml always gives one
-        mark = (start.line + 1, start.column + 1)
-        if isinstance(event, DocumentStartEvent):
-            document = YamlDocument(file, None, Location(file, *mark))
+        kind = type(event)
+        if kind is DocumentStartEvent:
+            start: Any = event.start_mark  # libyaml always gives one
+            document = YamlDocument(file, None, Location(file, start.line + 1, start.column + 1))
+            marks = document.marks
             anchors.clear()
             total = total_chars = 0
             continue
         if document is None:
             continue
-
+        if kind is DocumentEndEvent:
+            yield document
+            document = None
+            continue
         top = stack[-1] if stack else None
-        if (top is not None and isinstance(top.value, dict) and top.expect_key
-                and not isinstance(event, MappingEndEvent)):
-            if not isinstance(event, ScalarEvent):
-                # Not plain data, so not a manifest loopscan can read: a Helm template's
-                # `{{ .Values.x }}` is the usual cause, and LS001's docs say how to exclude it.
-                raise _Stop(YAML_SYNTAX, "a mapping key must be a plain value, not a mapping, list or alias", mark)
-            _check_text(event, mark)
-            top.key, top.key_mark, top.expect_key = event.value, mark, False
-            top.chars += len(event.value)
-            total_chars += len(event.value)
-            if total_chars > MAX_CHARS:
-                raise _too_much_text(mark)
-            if event.tag is None and event.implicit[0] and event.value == "<<":
-                top.key = _MERGE
-            elif event.tag and event.tag not in _PLAIN_TAGS:
-                result.problems.append(_unsafe_tag(file, event.tag, mark))
+
+        if kind is MappingEndEvent or kind is SequenceEndEvent:
+            frame = stack.pop()
+            value = frame.value
+            if frame.merges:
+                _apply_merges(frame.value, frame.merges)  # type: ignore[arg-type]
+            if frame.anchor is not None:
+                anchors[frame.anchor] = (value, total - frame.nodes_before, total_chars - frame.chars_before)
+            if not stack:
+                document.data = value
+                continue
+            parent = stack[-1]
+            if parent.entry is None:  # a list: its items need no key
+                parent.value.append(value)  # type: ignore[union-attr]
+                continue
+            if parent.key == _MERGE:
+                end: Any = event.start_mark
+                _add_merge_sources(parent, value, (end.line + 1, end.column + 1))
+                continue
+            _add_entry(document, parent, value, problems)
             continue
 
-        if isinstance(event, (MappingStartEvent, SequenceStartEvent)):
+        start = event.start_mark
+        mark = start.line << _LINE_SHIFT | start.column
+        if top is not None and top.entry is None and type(top.value) is dict:
+            # A mapping waits for a key.
+            if kind is not ScalarEvent:
+                # Not plain data, so not a manifest loopscan can read: a Helm template's
+                # `{{ .Values.x }}` is the usual cause, and LS001's docs say how to exclude it.
+                raise _Stop(YAML_SYNTAX, "a mapping key must be a plain value, not a mapping, list or alias",
+                            _unpack(mark))
+            key = event.value
+            if event.style == '"' and _SURROGATE.search(key):
+                raise _lone_surrogate(mark)
+            total_chars += len(key)
+            if total_chars > MAX_CHARS:
+                raise _too_much_text(mark)
+            tag = event.tag
+            if tag is None:
+                if key == "<<" and event.implicit[0]:
+                    key = _MERGE
+            elif tag not in _PLAIN_TAGS:
+                problems.append(_unsafe_tag(file, tag, mark))
+            top.key, top.key_mark, top.entry = key, mark, (*top.path, key)
+            continue
+
+        if top is None:
+            path: KeyPath = ()
+        elif top.entry is None:
+            path = (*top.path, len(top.value))
+        else:
+            path = top.entry
+        if top is None or top.key != _MERGE:
+            marks[path] = mark
+
+        if kind is ScalarEvent:
+            text = event.value
+            style = event.style
+            if style == '"' and _SURROGATE.search(text):
+                raise _lone_surrogate(mark)
+            tag = event.tag
+            if tag is None or tag == "!":
+                if event.implicit[0]:
+                    resolvers = implicit_resolvers.get(text[:1])
+                    tag = _resolved(text, resolvers) if resolvers else _STR
+                else:
+                    tag = _STR
+            if tag in _TYPED_SCALARS:
+                value = _typed_scalar(tag, text, style, mark)
+            else:
+                if tag not in _PLAIN_TAGS:
+                    problems.append(_unsafe_tag(file, tag, mark))
+                value = text
+            nodes, chars = 1, len(text)
+            if event.anchor is not None:
+                anchors[event.anchor] = (value, 1, chars)
+        elif kind is MappingStartEvent or kind is SequenceStartEvent:
             if len(stack) >= MAX_DEPTH:
-                raise _Stop(UNSAFE_YAML, f"nesting deeper than {MAX_DEPTH} levels", mark)
+                raise _Stop(UNSAFE_YAML, f"nesting deeper than {MAX_DEPTH} levels", _unpack(mark))
             total += 1  # counted as it opens: a file of empty lists is no cheaper to read
             if total > MAX_NODES:
                 raise _too_many_nodes(mark)
-            if event.tag and event.tag not in _PLAIN_TAGS:
-                result.problems.append(_unsafe_tag(file, event.tag, mark))
-            path = _child_path(top)
-            _record_mark(document, top, path, mark)
-            container: dict[Any, Any] | list[Any] = {} if isinstance(event, MappingStartEvent) else []
-            stack.append(_Frame(container, path, event.anchor))
+            tag = event.tag
+            if tag and tag not in _PLAIN_TAGS:
+                problems.append(_unsafe_tag(file, tag, mark))
+            container: dict[Any, Any] | list[Any] = {} if kind is MappingStartEvent else []
+            stack.append(_Frame(container, path, event.anchor, total - 1, total_chars))
             continue
+        else:  # an alias: the only other event inside a document
+            found = anchors.get(event.anchor)
+            if found is None:
+                raise _Stop(YAML_SYNTAX, f"alias *{event.anchor} refers to no finished anchor", _unpack(mark))
+            value, nodes, chars = found
 
-        if isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-            frame = stack.pop()
-            if isinstance(frame.value, dict):
-                _apply_merges(frame)
-            if frame.anchor is not None:
-                anchors[frame.anchor] = (frame.value, frame.nodes, frame.chars)
-            value, nodes, chars = frame.value, frame.nodes, frame.chars
-        elif isinstance(event, ScalarEvent):
-            _check_text(event, mark)
-            value, nodes, chars = _scalar(event, mark, result), 1, len(event.value)
-            path = _child_path(top)
-            _record_mark(document, top, path, mark)
-            if event.anchor is not None:
-                anchors[event.anchor] = (value, 1, chars)
-        elif isinstance(event, AliasEvent):
-            if event.anchor not in anchors:
-                raise _Stop(YAML_SYNTAX, f"alias *{event.anchor} refers to no finished anchor", mark)
-            value, nodes, chars = anchors[event.anchor]
-            _record_mark(document, top, _child_path(top), mark)
-        else:
-            if isinstance(event, DocumentEndEvent):
-                yield document
-                document = None
-            continue  # StreamStart, StreamEnd
-
-        if not isinstance(event, (MappingEndEvent, SequenceEndEvent)):
-            total += nodes
-            if total > MAX_NODES:
-                raise _too_many_nodes(mark)
-            total_chars += chars
-            if total_chars > MAX_CHARS:
-                raise _too_much_text(mark)
-        if not stack:
+        total += nodes
+        if total > MAX_NODES:
+            raise _too_many_nodes(mark)
+        total_chars += chars
+        if total_chars > MAX_CHARS:
+            raise _too_much_text(mark)
+        if top is None:
             document.data = value
-            continue
-        parent = stack[-1]
-        parent.nodes += nodes
-        parent.chars += chars
-        if isinstance(parent.value, list):
-            parent.value.append(value)
-            continue
-        key: str = parent.key or ""
-        parent.expect_key = True
-        if key == _MERGE:
-            parent.merges.extend(_merge_sources(value, mark))
-            continue
-        if key in parent.value:
-            first = parent.first_lines.setdefault(key, document.key_marks.get((*parent.path, key), parent.key_mark)[0])
-            message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
-            result.problems.append(_problem(file, DUPLICATE_KEY, message, parent.key_mark))
-        parent.value[key] = value
-        entry_path = (*parent.path, key)
-        document.key_marks[entry_path] = parent.key_mark
+        elif top.entry is None:
+            top.value.append(value)  # type: ignore[union-attr]
+        elif top.key == _MERGE:
+            _add_merge_sources(top, value, _unpack(mark))
+        else:
+            _add_entry(document, top, value, problems)
 
 
-def _too_many_nodes(mark: tuple[int, int]) -> _Stop:
-    return _Stop(UNSAFE_YAML, f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)", mark)
+def _add_entry(document: YamlDocument, frame: _Frame, value: Any, problems: list[RecordedProblem]) -> None:
+    """Put the finished value of the mapping entry ``frame`` waits on; a repeated key is LS003."""
+    mapping: dict[Any, Any] = frame.value  # type: ignore[assignment]
+    key, entry = frame.key, frame.entry
+    assert entry is not None
+    frame.entry = None
+    if key in mapping:
+        if frame.first_lines is None:
+            frame.first_lines = {}
+        first = frame.first_lines.setdefault(key, _unpack(document.key_marks.get(entry, frame.key_mark))[0])
+        message = f"duplicate key {key!r} (first at line {first}); YAML keeps only the later one"
+        problems.append(_problem(document.file, DUPLICATE_KEY, message, _unpack(frame.key_mark)))
+    mapping[key] = value
+    document.key_marks[entry] = frame.key_mark
 
 
-def _too_much_text(mark: tuple[int, int]) -> _Stop:
-    return _Stop(UNSAFE_YAML, f"more than {MAX_CHARS:,} characters of text once aliases are expanded (a YAML bomb?)",
-                 mark)
-
-
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
-def _check_text(event: ScalarEvent, mark: tuple[int, int]) -> None:
-    """A double-quoted escape such as ``"\\ud800"`` can name half a UTF-16 pair, which is no character.
-
-    libyaml refuses it; PyYAML's pure-Python parser lets it through, and no output could be written.
-    """
-    if event.style == '"' and _SURROGATE.search(event.value):
-        raise _Stop(YAML_SYNTAX, "YAML syntax error: an escape names a lone UTF-16 surrogate, not a character", mark)
-
-
-def _child_path(top: _Frame | None) -> KeyPath:
-    if top is None:
-        return ()
-    if isinstance(top.value, list):
-        return (*top.path, len(top.value))
-    return (*top.path, top.key or "")
-
-
-def _record_mark(document: YamlDocument, top: _Frame | None, path: KeyPath, mark: tuple[int, int]) -> None:
-    if top is not None and top.key == _MERGE:
-        return
-    document.marks[path] = mark
-
-
-def _merge_sources(value: Any, mark: tuple[int, int]) -> list[dict[Any, Any]]:
+def _add_merge_sources(frame: _Frame, value: Any, mark: tuple[int, int]) -> None:
     sources = value if isinstance(value, list) else [value]
     if not all(isinstance(source, dict) for source in sources):
         raise _Stop(YAML_SYNTAX, "a merge key (<<) needs a mapping or a list of mappings", mark)
-    return sources
+    frame.entry = None
+    if frame.merges is None:
+        frame.merges = []
+    frame.merges.extend(sources)
 
 
-def _apply_merges(frame: _Frame) -> None:
+def _apply_merges(mapping: dict[Any, Any], sources: list[dict[Any, Any]]) -> None:
     """YAML merge keys: explicit keys win, earlier merge sources win over later ones."""
-    assert isinstance(frame.value, dict)
-    for source in frame.merges:
+    for source in sources:
         for key, value in source.items():
-            frame.value.setdefault(key, value)
+            mapping.setdefault(key, value)
 
 
-def _unsafe_tag(file: str, tag: str, mark: tuple[int, int]) -> RecordedProblem:
+_LINE_SHIFT = 32
+_COLUMN = (1 << _LINE_SHIFT) - 1
+
+
+def _unpack(mark: int) -> tuple[int, int]:
+    """The 1-based line and column of a mark packed as ``line << 32 | column`` (both 0-based).
+
+    A document keeps a mark for each of its nodes and keys; packed into one
+    int, a mark is no object of its own for the cyclic collector to walk.
+
+    >>> _unpack(2 << 32 | 5)
+    (3, 6)
+    """
+    return (mark >> _LINE_SHIFT) + 1, (mark & _COLUMN) + 1
+
+
+_IMPLICIT_RESOLVERS: dict[str, list[tuple[str, re.Pattern[str]]]] = yaml.resolver.Resolver.yaml_implicit_resolvers
+"""The tags a plain scalar may resolve to, by its first character (what ``Resolver.resolve`` looks up)."""
+
+
+def _resolved(text: str, resolvers: list[tuple[str, re.Pattern[str]]]) -> str:
+    """The tag of a plain scalar, as PyYAML's resolver gives it, from the resolvers of its first character."""
+    for tag, pattern in resolvers:
+        if pattern.match(text):
+            return tag
+    return _STR
+
+
+def _too_many_nodes(mark: int) -> _Stop:
+    return _Stop(UNSAFE_YAML, f"more than {MAX_NODES:,} nodes once aliases are expanded (a YAML bomb?)",
+                 _unpack(mark))
+
+
+def _too_much_text(mark: int) -> _Stop:
+    return _Stop(UNSAFE_YAML, f"more than {MAX_CHARS:,} characters of text once aliases are expanded (a YAML bomb?)",
+                 _unpack(mark))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+"""A double-quoted escape such as ``"\\ud800"`` can name half a UTF-16 pair, which is no character.
+
+libyaml refuses it; PyYAML's pure-Python parser lets it through, and no output could be written."""
+
+
+def _lone_surrogate(mark: int) -> _Stop:
+    return _Stop(YAML_SYNTAX, "YAML syntax error: an escape names a lone UTF-16 surrogate, not a character",
+                 _unpack(mark))
+
+
+def _unsafe_tag(file: str, tag: str, mark: int) -> RecordedProblem:
     shown = tag.replace("tag:yaml.org,2002:", "!!")
-    return _problem(file, UNSAFE_YAML, f"tag {shown} is not allowed: loopscan reads plain data only", mark)
+    return _problem(file, UNSAFE_YAML, f"tag {shown} is not allowed: loopscan reads plain data only", _unpack(mark))
 
 
-def _scalar(event: ScalarEvent, mark: tuple[int, int], result: YamlFile) -> Any:
-    tag = event.tag
-    if tag is None or tag == "!":
-        tag = _resolver.resolve(ScalarNode, event.value, event.implicit)
-    if tag not in _TYPED_SCALARS:
-        if tag not in _PLAIN_TAGS:
-            result.problems.append(_unsafe_tag(result.file, tag, mark))
-        return event.value
-    too_large = _Stop(UNSAFE_YAML, f"number {event.value[:20]}... is too large", mark)
-    if tag == _INT and len(event.value) > 2 * MAX_INT_BITS:
+def _typed_scalar(tag: str, text: str, style: str | None, mark: int) -> Any:
+    """A null, bool, int or float scalar as its value; a number too large to be data is LS006."""
+    if tag == _INT and len(text) > 2 * MAX_INT_BITS:
         # Never construct it: a base-60 number (1:2:3:...) of thousands of parts takes seconds.
-        raise too_large
-    node = ScalarNode(tag, event.value, style=event.style)  # no marks: _Stop carries the place
+        raise _too_large(text, mark)
+    node = ScalarNode(tag, text, style=style)  # no marks: _Stop carries the place
     try:
         value = _constructor.yaml_constructors[tag](_constructor, node)
     except ValueError:
         # Python refuses to turn a number of thousands of digits into an int.
-        raise too_large from None
+        raise _too_large(text, mark) from None
     if tag == _INT and value.bit_length() > MAX_INT_BITS:
         # 0x and 0b numbers of thousands of digits construct fine, then fail when printed in decimal.
-        raise too_large
+        raise _too_large(text, mark)
     if tag == _FLOAT and not math.isfinite(value):
-        return event.value
+        return text
     return value
+
+
+def _too_large(text: str, mark: int) -> _Stop:
+    return _Stop(UNSAFE_YAML, f"number {text[:20]}... is too large", _unpack(mark))
