@@ -88,13 +88,13 @@ def test_ls203_reports_a_mix_just_above_its_cap(project: Write, run: Run) -> Non
         COMPLETE))
     found = rule_findings(run, "LS203")
     assert where(found) == [("tune.yaml", line_of(path, "mixing:"), "tune:finetune")]
-    assert "0.301 synthetic" in found[0]["message"] and "its cap 0.3" in found[0]["message"]
+    assert "30.1% synthetic" in found[0]["message"] and "its cap 30%" in found[0]["message"]
 
 
 def test_ls203_counts_mixed_data_of_unknown_fraction_as_synthetic(project: Write, run: Run) -> None:
     project("tune.yaml", training("[{ref: chats, share: 0.4}, {ref: anchor, share: 0.6}]", COMPLETE))
     found = rule_findings(run, "LS203")
-    assert len(found) == 1 and "0.4 synthetic" in found[0]["message"]
+    assert len(found) == 1 and "40% synthetic" in found[0]["message"]
 
 
 def test_ls203_uses_a_declared_synthetic_fraction(project: Write, run: Run) -> None:
@@ -107,7 +107,7 @@ def test_ls203_holds_an_uncapped_train_step_to_the_policy_ceiling(project: Write
                                          "{anchor: anchor, log: mlflow://tune/ratio}"))
     found = rule_findings(run, "LS203")
     assert where(found) == [("tune.yaml", line_of(path, "finetune:"), "tune:finetune")]
-    assert "the policy ceiling 0.3" in found[0]["message"]
+    assert "the policy ceiling 30%" in found[0]["message"]
 
 
 # ---- LS201, LS202, LS206 --------------------------------------------------------------------
@@ -165,7 +165,7 @@ def test_ls204_accepts_a_frozen_human_input_that_mixing_does_not_name(project: W
 
 @pytest.mark.parametrize(("anchor", "inputs", "fault"), [
     ("notes", "[generated, notes]", "is not frozen"),
-    ("anchor", "[generated, notes]", "is not one of its inputs"),
+    ("anchor", "[generated, notes]", "is not one of its training targets"),
 ])
 def test_ls204_reports_a_named_anchor_that_cannot_anchor(
     project: Write, run: Run, anchor: str, inputs: str, fault: str
