@@ -156,11 +156,18 @@ def override_named(override: Override) -> str:
     return f"override of {override.rule} for '{target}'"
 
 
-def did_you_mean(word: str, choices: Iterable[str]) -> str:
+def did_you_mean(word: str, choices: Iterable[str], pipeline: str | None = None) -> str:
     """`` (did you mean 'review'?)`` for the closest of ``choices``, or nothing when none is close.
+
+    With ``pipeline``, ``word`` and ``choices`` are ids of that pipeline, compared
+    without it and suggested as ``pipeline:id``.
 
     >>> did_you_mean("reviw", ["review", "serve"]), did_you_mean("zzz", ["review"])
     (" (did you mean 'review'?)", '')
+    >>> did_you_mean("filtr", ["filter", "finetune"], "cleaning"), did_you_mean("nothing", ["finetune"], "support")
+    (" (did you mean 'cleaning:filter'?)", '')
     """
     close = get_close_matches(word, list(choices), n=1)
-    return f" (did you mean {close[0]!r}?)" if close else ""
+    if not close:
+        return ""
+    return f" (did you mean {close[0] if pipeline is None else pipeline + ':' + close[0]!r}?)"

@@ -245,7 +245,7 @@ def _unknown_qualified(linked: Linked, pipeline: str, artifact_id: str) -> str:
         if artifact_id in other.steps:
             hint = f" ({artifact_id!r} is a step; inputs and outputs name datasets and models)"
         else:
-            hint = did_you_mean(f"{pipeline}:{artifact_id}", [f"{pipeline}:{name}" for name in other.artifacts])
+            hint = did_you_mean(artifact_id, other.artifacts, pipeline)
         return f"'{pipeline}:{artifact_id}' names no dataset or model of pipeline {pipeline!r}{hint}"
     hint = did_you_mean(pipeline, linked.pipelines) or "; scan its manifest too, or name the data by its URI"
     return f"'{pipeline}:{artifact_id}' names pipeline {pipeline!r}, which is not among the scanned manifests{hint}"
@@ -278,13 +278,13 @@ def _check_other_references(linked: Linked, manifest: Manifest, own: _Own, by_na
         if attributes is not None and attributes["pipeline"] is not None:
             linked.nodes[target] = node
             continue
-        choices = [*manifest.artifacts, *manifest.steps, *by_name, *loop_names]
         qualified = target.qualified_id
         if qualified is not None and qualified[0] in by_name:
             other = by_name[qualified[0]]
-            choices = [f"{other.pipeline}:{name}" for name in (*other.artifacts, *other.steps)]
-        message = (f"override target {target.text!r} names no node, loop or pipeline"
-                   f"{did_you_mean(target.text, choices)}")
+            hint = did_you_mean(qualified[1], [*other.artifacts, *other.steps], other.pipeline)
+        else:
+            hint = did_you_mean(target.text, [*manifest.artifacts, *manifest.steps, *by_name, *loop_names])
+        message = f"override target {target.text!r} names no node, loop or pipeline{hint}"
         linked.problems.append(_problem(UNKNOWN_REFERENCE, message, target.location, manifest))
 
 
@@ -296,7 +296,7 @@ def _step_node(linked: Linked, manifest: Manifest, ref: Ref) -> str | None:
         return node
     qualified = ref.qualified_id
     if qualified is not None and qualified[0] in linked.pipelines:
-        hint = did_you_mean(ref.text, [f"{qualified[0]}:{name}" for name in linked.pipelines[qualified[0]].steps])
+        hint = did_you_mean(qualified[1], linked.pipelines[qualified[0]].steps, qualified[0])
     elif qualified is not None:
         hint = did_you_mean(qualified[0], linked.pipelines) or f" (no pipeline {qualified[0]!r} was scanned)"
     else:
