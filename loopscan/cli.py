@@ -29,6 +29,7 @@ from loopscan import __version__
 from loopscan.printable import printable
 
 if TYPE_CHECKING:
+    from loopscan.analysis.trace import Downstream, Upstream
     from loopscan.config import Config
     from loopscan.findings import RecordedProblem
     from loopscan.project import Project
@@ -406,6 +407,7 @@ class TraceFormat(str, Enum):
 
     text = "text"
     json = "json"
+    mermaid = "mermaid"
 
 
 @app.command("trace")
@@ -435,8 +437,42 @@ def trace_command(
     if up and not is_model:
         raise UserError(f"{node!r} is not a model: --upstream traces what a model is trained on")
     result = upstream(project.facts, node) if (up or (is_model and not down)) else downstream(project.facts, node)
-    _emit(render_json(result) if output_format is TraceFormat.json else render_text(result, checklist), output=None)
+    notes: list[str] = []
+    if output_format is TraceFormat.mermaid:
+        written, notes = _trace_mermaid(project, result)
+    else:
+        written = render_json(result) if output_format is TraceFormat.json else render_text(result, checklist)
+    _emit(written, output=None)
+    for note in notes:  # only once it is written, as `graph` does
+        _note(note)
     raise typer.Exit(1 if _say_unusable(project, "it is left out of the trace") else 0)
+
+
+def _trace_mermaid(project: Project, result: Upstream | Downstream) -> tuple[str, list[str]]:
+    """The trace as Mermaid: all of it, or its essentials when all of it is past Mermaid's limits (said on stderr).
+
+    Raises :class:`UserError` when even the essentials are past them.
+    """
+    from loopscan.analysis.trace import Upstream, downstream_diagram, upstream_diagram
+    from loopscan.render.mermaid import over_limits, render
+
+    def draw(whole: bool) -> tuple[str, str]:
+        diagram = (upstream_diagram(project, result, whole) if isinstance(result, Upstream)
+                   else downstream_diagram(project, result, whole))
+        source = render(diagram)
+        return source, over_limits(diagram, source)
+
+    source, too_large = draw(whole=True)
+    if not too_large:
+        return source, []
+    essentials = ("the model, its training targets, the path, the sources, gates and caps"
+                  if isinstance(result, Upstream) else "the start, the models and the generate steps")
+    cut_source, cut_too_large = draw(whole=False)
+    if cut_too_large:
+        raise UserError(f"the trace is too large for Mermaid even cut down to {essentials} ({cut_too_large}): "
+                        "use -f text or -f json")
+    return cut_source, [f"loopscan: the whole trace is too large for Mermaid ({too_large}): drawing only "
+                        f"{essentials} (-f json lists every source, gate, cap and join)"]
 
 
 @app.command("rules")

@@ -55,3 +55,30 @@ def test_trace_on_the_interlinked_benchmark_takes_at_most_twice_check(run: Run, 
     assert up.code == 0, up.err
     assert up.json()["upstream"]["nodes"] > 1000
     assert traced <= 2 * checked, (traced, checked)
+
+
+def test_a_trace_past_mermaids_limits_is_cut_down_to_its_essentials_and_says_so(run: Run, tmp_path: Path) -> None:
+    from loopscan.render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 10, interlinked=True)
+    model = f"{files[0].stem}:model"
+    whole = run("trace", model, str(tmp_path), "-f", "json").json()["upstream"]
+    result = run("trace", model, str(tmp_path), "-f", "mermaid")
+    assert result.code == 0, result.err
+    assert result.err.count("\n") == 1 and "the whole trace is too large for Mermaid (" in result.err
+    assert "drawing only the model, its training targets, the path, the sources, gates and caps" in result.err
+    assert len(result.out) <= MAX_TEXT_SIZE and result.out.count("-->") + result.out.count("-.->") <= MAX_EDGES
+    assert f"(essentials of {whole['nodes']:,} nodes)" in result.out.splitlines()[1]
+    assert "inputs not drawn" in result.out
+    assert result.out.count(" data enters here") == len(whole["sources"]) > 1  # every source is still drawn
+
+
+def test_a_trace_past_mermaids_limits_even_cut_down_is_refused_with_what_to_use(run: Run, tmp_path: Path) -> None:
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 40, interlinked=True)
+    result = run("trace", f"{files[0].stem}:model", str(tmp_path), "-f", "mermaid")
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1
+    assert "too large for Mermaid even cut down" in result.err and "use -f text or -f json" in result.err
