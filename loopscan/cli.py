@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -203,6 +203,13 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
+class Direction(str, Enum):
+    """Which way ``graph`` lays the data flow out."""
+
+    LR = "LR"
+    TB = "TB"
+
+
 @app.command("graph")
 def graph_command(
     paths: PathsArg = None,
@@ -218,6 +225,9 @@ def graph_command(
         "--overview", help="Draw one node per pipeline, with the data flows and loops between them.")] = False,
     full: Annotated[bool, typer.Option(
         "--full", help="Draw every node, even past the size where the overview is drawn instead.")] = False,
+    direction: Annotated[Direction, typer.Option(
+        "--direction", help="LR: the data flows left to right; TB: top to bottom, narrow enough for a page.",
+    )] = Direction.LR,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take (svg, png).")] = 60.0,
     config: ConfigOpt = None,
@@ -239,7 +249,7 @@ def graph_command(
         raise UserError("a PNG is binary: write it to a file with -o FILE")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, date.today())
-    view = GraphView(pipeline, loops_only, "overview" if overview else "full" if full else None)
+    view = GraphView(pipeline, loops_only, "overview" if overview else "full" if full else None, direction.value)
     try:
         drawing, notes = _draw_graph(project, output_format, markdown, view, timeout)
     except UnknownPipeline as err:
@@ -258,6 +268,8 @@ class GraphView:
     loops_only: bool
     chosen: str | None
     """``overview`` or ``full`` as asked for; None to pick by size."""
+    direction: str = "LR"
+    """Which way the data flows: ``LR`` or ``TB`` (:data:`~loopscan.analysis.diagram.DIRECTIONS`)."""
 
     def smaller(self) -> str:
         """The options that draw less than this view, for a message."""
@@ -277,6 +289,7 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
     from loopscan.analysis.diagram import (
         FULL_AT_MOST_EDGES,
         FULL_AT_MOST_NODES,
+        Diagram,
         build_diagram,
         build_overview,
         diagram_size,
@@ -292,8 +305,11 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
             notes.append(f"loopscan: the full diagram would have {nodes:,} nodes and {edges:,} edges, more than "
                          f"{FULL_AT_MOST_NODES:,} or {FULL_AT_MOST_EDGES:,}: drawing the overview by pipeline "
                          "instead (--full draws every node)")
-    build = build_overview if chosen == "overview" else build_diagram
-    diagram = build(project, pipeline=view.pipeline, loops_only=view.loops_only)
+    def build(view_name: str) -> Diagram:
+        builder = build_overview if view_name == "overview" else build_diagram
+        return replace(builder(project, pipeline=view.pipeline, loops_only=view.loops_only), direction=view.direction)
+
+    diagram = build(chosen)
 
     if output_format is GraphFormat.mermaid:
         from loopscan.render.mermaid import markdown_block, over_limits
@@ -305,7 +321,7 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
             if chosen == "full":
                 notes.append(f"loopscan: the full diagram is too large for Mermaid ({too_large}): drawing the "
                              "overview by pipeline instead (--full draws every node)")
-                diagram = build_overview(project, pipeline=view.pipeline, loops_only=view.loops_only)
+                diagram = build("overview")
                 source = render_mermaid(diagram)
                 too_large = over_limits(diagram, source)
             if too_large:

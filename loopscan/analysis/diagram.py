@@ -33,6 +33,8 @@ from loopscan.printable import NOT_IN_A_LABEL
 from loopscan.project import Project
 from loopscan.sources.manifest import Artifact, Manifest, Step
 
+DIRECTIONS = ("LR", "TB")
+"""The directions a layered diagram can flow in; both renderers spell them the same way."""
 SHAPES = ("cylinder", "box", "diamond", "hexagon", "parallelogram", "ellipse", "swatch", "point")
 """The shapes a node can have; each renderer maps every one of them."""
 
@@ -137,8 +139,10 @@ class Diagram:
     loose: tuple[str, ...] = ()
     """Nodes drawn outside every cluster: artifacts known only by URI, and every node of an overview."""
     layout: str = "layered"
-    """``layered`` (left to right, the flow of the data) or ``force`` (the dense overview of an organisation
+    """``layered`` (in the flow of the data) or ``force`` (the dense overview of an organisation
     whose pipelines read each other: see :data:`LAYERED_AT_MOST_EDGES`)."""
+    direction: str = "LR"
+    """Which way a layered diagram flows: ``LR`` left to right, or ``TB`` top to bottom (narrow, for a page)."""
 
 
 class UnknownPipeline(ValueError):
