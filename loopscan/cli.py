@@ -481,14 +481,16 @@ def _trace_mermaid(project: Project, result: Upstream | Downstream) -> tuple[str
     source, too_large = draw(whole=True)
     if not too_large:
         return source, []
-    essentials = ("the model, its training targets, the path, the sources, gates and caps"
-                  if isinstance(result, Upstream) else "the start, the models and the generate steps")
+    upward = isinstance(result, Upstream)
+    essentials = ("the model, its training targets, the path, the sources, gates and caps" if upward
+                  else "the start, the models and the generate steps")
+    listed = "source, gate, cap and join" if upward else "model, generate step, dataset and fork"
     cut_source, cut_too_large = draw(whole=False)
     if cut_too_large:
         raise UserError(f"the trace is too large for Mermaid even cut down to {essentials} ({cut_too_large}): "
                         "use -f text or -f json")
     return cut_source, [f"loopscan: the whole trace is too large for Mermaid ({too_large}): drawing only "
-                        f"{essentials} (-f json lists every source, gate, cap and join)"]
+                        f"{essentials} (-f json lists every {listed})"]
 
 
 @app.command("rules")

@@ -7,6 +7,7 @@ error the page logs recorded: a trace that Mermaid draws with an error fails.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -71,4 +72,16 @@ def test_downstream_of_the_drafts_renders_and_reaches_the_ranking_model(run: Run
     nodes = graph_nodes(drawn).values()
     assert ("catalog-lm", "models:/catalog-lm") in nodes
     assert ("drafted-listings", "s3://acme-lake/listings/generated/2026/", "traced from here") in nodes
+    assert logged_page.console_errors == []
+
+
+def test_the_essentials_of_a_trace_past_mermaids_limits_render(
+        run: Run, logged_page: Any, tmp_path: Path) -> None:
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 10, interlinked=True)
+    result = run("trace", f"{files[0].stem}:model", str(tmp_path), "-f", "mermaid")
+    assert result.code == 0 and "drawing only" in result.err, result.err
+    drawn = Renderer(logged_page).drawn(result.out)
+    assert len(graph_nodes(drawn)) == sum(1 for line in result.out.splitlines() if line.startswith("    n"))
     assert logged_page.console_errors == []
