@@ -434,6 +434,7 @@ def trace_command(
     down: Annotated[bool, typer.Option("--downstream", help="What this node reaches.")] = False,
     output_format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = TraceFormat.text,
     checklist: Annotated[bool, typer.Option("--checklist", help="Print the response drill checklist.")] = False,
+    markdown: Annotated[bool, typer.Option("--md", help="Wrap Mermaid in a ```mermaid block for Markdown.")] = False,
     config: ConfigOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -445,6 +446,8 @@ def trace_command(
 
     if up and down:
         raise UserError("--upstream and --downstream ask for different traces: use one of them")
+    if markdown and output_format is not TraceFormat.mermaid:
+        raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, _parse_today(today))
     if node not in project.dataflow.nodes:
@@ -455,7 +458,10 @@ def trace_command(
     result = upstream(project.facts, node) if (up or (is_model and not down)) else downstream(project.facts, node)
     notes: list[str] = []
     if output_format is TraceFormat.mermaid:
+        from loopscan.render.mermaid import markdown_block
+
         written, notes = _trace_mermaid(project, result)
+        written = markdown_block(written) if markdown else written
     else:
         written = render_json(result) if output_format is TraceFormat.json else render_text(result, checklist)
     _emit(written, output=None)

@@ -99,3 +99,11 @@ def test_a_downstream_trace_past_mermaids_limits_keeps_the_start_models_and_gene
     assert len(boxes) == 1 + len(whole["models"]) + len(whole["generates"])
     assert sum("traced from here" in line for line in boxes) == 1
     assert any(" output not drawn" in line or " outputs not drawn" in line for line in boxes)
+
+
+def test_md_wraps_the_mermaid_trace_for_a_ticket_and_needs_mermaid(run: Run) -> None:
+    plain = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "-f", "mermaid").out
+    block = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "-f", "mermaid", "--md")
+    assert block.code == 0 and block.out == f"```mermaid\n{plain}```\n"
+    refused = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "--md")
+    assert refused.code == 2 and "use it with -f mermaid" in refused.err
