@@ -269,7 +269,7 @@ class GraphView:
     chosen: str | None
     """``overview`` or ``full`` as asked for; None to pick by size."""
     direction: str = "LR"
-    """Which way the data flows: ``LR`` or ``TB`` (:data:`~loopscan.analysis.diagram.DIRECTIONS`)."""
+    """Which way the data flows: ``LR`` or ``TB`` (``Diagram.direction``; DOT and Mermaid spell both alike)."""
 
     def smaller(self) -> str:
         """The options that draw less than this view, for a message."""

@@ -33,8 +33,6 @@ from loopscan.printable import NOT_IN_A_LABEL
 from loopscan.project import Project
 from loopscan.sources.manifest import Artifact, Manifest, Step
 
-DIRECTIONS = ("LR", "TB")
-"""The directions a layered diagram can flow in; both renderers spell them the same way."""
 SHAPES = ("cylinder", "box", "diamond", "hexagon", "parallelogram", "ellipse", "swatch", "point")
 """The shapes a node can have; each renderer maps every one of them."""
 
