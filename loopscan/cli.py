@@ -17,7 +17,7 @@ import signal
 import sys
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from enum import Enum
 from pathlib import Path
@@ -29,6 +29,7 @@ from loopscan import __version__
 from loopscan.printable import printable
 
 if TYPE_CHECKING:
+    from loopscan.analysis.trace import Downstream, Upstream
     from loopscan.baseline import Baseline
     from loopscan.config import Config
     from loopscan.findings import RecordedProblem
@@ -341,6 +342,13 @@ class GraphFormat(str, Enum):
     mermaid = "mermaid"
 
 
+class Direction(str, Enum):
+    """Which way ``graph`` lays the data flow out."""
+
+    LR = "LR"
+    TB = "TB"
+
+
 @app.command("graph")
 def graph_command(
     paths: PathsArg = None,
@@ -356,6 +364,9 @@ def graph_command(
         "--overview", help="Draw one node per pipeline, with the data flows and loops between them.")] = False,
     full: Annotated[bool, typer.Option(
         "--full", help="Draw every node, even past the size where the overview is drawn instead.")] = False,
+    direction: Annotated[Direction, typer.Option(
+        "--direction", help="LR: the data flows left to right; TB: top to bottom, narrow enough for a page.",
+    )] = Direction.LR,
     timeout: Annotated[float, typer.Option(
         "--timeout", min=1, metavar="SECONDS", help="How long Graphviz's dot may take (svg, png).")] = 60.0,
     config: ConfigOpt = None,
@@ -377,7 +388,7 @@ def graph_command(
         raise UserError("a PNG is binary: write it to a file with -o FILE")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, date.today())
-    view = GraphView(pipeline, loops_only, "overview" if overview else "full" if full else None)
+    view = GraphView(pipeline, loops_only, "overview" if overview else "full" if full else None, direction.value)
     try:
         drawing, notes = _draw_graph(project, output_format, markdown, view, timeout)
     except UnknownPipeline as err:
@@ -396,6 +407,8 @@ class GraphView:
     loops_only: bool
     chosen: str | None
     """``overview`` or ``full`` as asked for; None to pick by size."""
+    direction: str = "LR"
+    """Which way the data flows: ``LR`` or ``TB`` (``Diagram.direction``; DOT and Mermaid spell both alike)."""
 
     def smaller(self) -> str:
         """The options that draw less than this view, for a message."""
@@ -415,6 +428,7 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
     from loopscan.analysis.diagram import (
         FULL_AT_MOST_EDGES,
         FULL_AT_MOST_NODES,
+        Diagram,
         build_diagram,
         build_overview,
         diagram_size,
@@ -430,8 +444,11 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
             notes.append(f"loopscan: the full diagram would have {nodes:,} nodes and {edges:,} edges, more than "
                          f"{FULL_AT_MOST_NODES:,} or {FULL_AT_MOST_EDGES:,}: drawing the overview by pipeline "
                          "instead (--full draws every node)")
-    build = build_overview if chosen == "overview" else build_diagram
-    diagram = build(project, pipeline=view.pipeline, loops_only=view.loops_only)
+    def build(view_name: str) -> Diagram:
+        builder = build_overview if view_name == "overview" else build_diagram
+        return replace(builder(project, pipeline=view.pipeline, loops_only=view.loops_only), direction=view.direction)
+
+    diagram = build(chosen)
 
     if output_format is GraphFormat.mermaid:
         from loopscan.render.mermaid import markdown_block, over_limits
@@ -443,7 +460,7 @@ def _draw_graph(project: Project, output_format: GraphFormat, markdown: bool, vi
             if chosen == "full":
                 notes.append(f"loopscan: the full diagram is too large for Mermaid ({too_large}): drawing the "
                              "overview by pipeline instead (--full draws every node)")
-                diagram = build_overview(project, pipeline=view.pipeline, loops_only=view.loops_only)
+                diagram = build("overview")
                 source = render_mermaid(diagram)
                 too_large = over_limits(diagram, source)
             if too_large:
@@ -545,6 +562,7 @@ class TraceFormat(str, Enum):
 
     text = "text"
     json = "json"
+    mermaid = "mermaid"
 
 
 @app.command("trace")
@@ -555,6 +573,7 @@ def trace_command(
     down: Annotated[bool, typer.Option("--downstream", help="What this node reaches.")] = False,
     output_format: Annotated[TraceFormat, typer.Option("--format", "-f", help="Output format.")] = TraceFormat.text,
     checklist: Annotated[bool, typer.Option("--checklist", help="Print the response drill checklist.")] = False,
+    markdown: Annotated[bool, typer.Option("--md", help="Wrap Mermaid in a ```mermaid block for Markdown.")] = False,
     config: ConfigOpt = None,
     today: TodayOpt = None,
 ) -> None:
@@ -566,6 +585,8 @@ def trace_command(
 
     if up and down:
         raise UserError("--upstream and --downstream ask for different traces: use one of them")
+    if markdown and output_format is not TraceFormat.mermaid:
+        raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
     project = analyse(candidates, loaded_config, _parse_today(today))
     if node not in project.dataflow.nodes:
@@ -574,8 +595,47 @@ def trace_command(
     if up and not is_model:
         raise UserError(f"{node!r} is not a model: --upstream traces what a model is trained on")
     result = upstream(project.facts, node) if (up or (is_model and not down)) else downstream(project.facts, node)
-    _emit(render_json(result) if output_format is TraceFormat.json else render_text(result, checklist), output=None)
+    notes: list[str] = []
+    if output_format is TraceFormat.mermaid:
+        from loopscan.render.mermaid import markdown_block
+
+        written, notes = _trace_mermaid(project, result)
+        written = markdown_block(written) if markdown else written
+    else:
+        written = render_json(result) if output_format is TraceFormat.json else render_text(result, checklist)
+    _emit(written, output=None)
+    for note in notes:  # only once it is written, as `graph` does
+        _note(note)
     raise typer.Exit(1 if _say_unusable(project, "it is left out of the trace") else 0)
+
+
+def _trace_mermaid(project: Project, result: Upstream | Downstream) -> tuple[str, list[str]]:
+    """The trace as Mermaid: all of it, or its essentials when all of it is past Mermaid's limits (said on stderr).
+
+    Raises :class:`UserError` when even the essentials are past them.
+    """
+    from loopscan.analysis.trace import Upstream, downstream_diagram, upstream_diagram
+    from loopscan.render.mermaid import over_limits, render
+
+    def draw(whole: bool) -> tuple[str, str]:
+        diagram = (upstream_diagram(project, result, whole) if isinstance(result, Upstream)
+                   else downstream_diagram(project, result, whole))
+        source = render(diagram)
+        return source, over_limits(diagram, source)
+
+    source, too_large = draw(whole=True)
+    if not too_large:
+        return source, []
+    upward = isinstance(result, Upstream)
+    essentials = ("the model, its training targets, the path, the sources, gates and caps" if upward
+                  else "the start, the models and the generate steps")
+    listed = "source, gate, cap and join" if upward else "model, generate step, dataset and fork"
+    cut_source, cut_too_large = draw(whole=False)
+    if cut_too_large:
+        raise UserError(f"the trace is too large for Mermaid even cut down to {essentials} ({cut_too_large}): "
+                        "use -f text or -f json")
+    return cut_source, [f"loopscan: the whole trace is too large for Mermaid ({too_large}): drawing only "
+                        f"{essentials} (-f json lists every {listed})"]
 
 
 @app.command("rules")

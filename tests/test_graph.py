@@ -45,6 +45,8 @@ Write = Callable[[str, str], Path]
 
 MARKETPLACE = EXAMPLES / "marketplace"
 COMMITTED_SVG = REPO / "docs" / "diagrams" / "marketplace.svg"
+DRAW_IT = "loopscan graph examples/pipelines/marketplace/ --direction TB -f svg -o docs/diagrams/marketplace.svg"
+"""The command that draws the committed diagram, as the READMEs show it."""
 SVG = "{http://www.w3.org/2000/svg}"
 XLINK_TITLE = "{http://www.w3.org/1999/xlink}title"
 SVG_TAGS = {"svg", "g", "title", "path", "polygon", "polyline", "ellipse", "text", "a"}
@@ -724,13 +726,42 @@ def test_the_committed_marketplace_diagram_is_current(run: Run, monkeypatch: pyt
     need_dot()
     monkeypatch.chdir(REPO)
     assert COMMITTED_SVG.is_file(), f"{COMMITTED_SVG} is missing; docs/diagrams/README.md says how to draw it"
-    fresh = graph_output(run, "examples/pipelines/marketplace/", "-f", "svg")
+    fresh = graph_output(run, "examples/pipelines/marketplace/", "--direction", "TB", "-f", "svg")
     committed = COMMITTED_SVG.read_text(encoding="utf-8")
-    assert svg_content(committed) == svg_content(fresh), (
-        "docs/diagrams/marketplace.svg is stale: run "
-        "'loopscan graph examples/pipelines/marketplace/ -f svg -o docs/diagrams/marketplace.svg'")
-    documented = (REPO / "docs" / "diagrams" / "README.md").read_text(encoding="utf-8")
-    assert "loopscan graph examples/pipelines/marketplace/ -f svg -o docs/diagrams/marketplace.svg" in documented
+    assert svg_content(committed) == svg_content(fresh), f"docs/diagrams/marketplace.svg is stale: run '{DRAW_IT}'"
+    for doc in (REPO / "docs" / "diagrams" / "README.md", REPO / "README.md"):
+        assert DRAW_IT in doc.read_text(encoding="utf-8"), doc
+
+
+README_WIDTH_PX = 900
+"""About how wide GitHub shows an image in a README: the SVG is scaled down to it."""
+
+
+def text_heights_at_readme_width(svg: str) -> tuple[float, float]:
+    """The smallest text in the boxes, and the smallest text at all, in px, with the SVG shown 900 px wide.
+
+    Each text's height there is its font size in the SVG's user units times
+    900 over the viewBox's width (a narrower picture is not scaled up). Only
+    the layout's proportions count, not the positions one Graphviz version picks.
+    """
+    root = ET.fromstring(svg)
+    width = float((root.get("viewBox") or "").split()[2])
+    scale = README_WIDTH_PX / max(width, README_WIDTH_PX)
+    every = [float(element.get("font-size") or 0) * scale for element in root.iter(f"{SVG}text")]
+    in_boxes = [float(element.get("font-size") or 0) * scale
+                for group in root.iter(f"{SVG}g") if group.get("class") == "node"
+                for element in group.iter(f"{SVG}text")]
+    assert len(in_boxes) > 20
+    return min(in_boxes), min(every)
+
+
+def test_the_committed_marketplace_diagram_is_readable_at_readme_width(run: Run) -> None:
+    """At 900 px wide, the names in the boxes are at least 9 px tall, and no text is under 8 px."""
+    in_boxes, smallest = text_heights_at_readme_width(COMMITTED_SVG.read_text(encoding="utf-8"))
+    assert in_boxes >= 9 and smallest >= 8, (in_boxes, smallest)
+    need_dot()
+    left_to_right = graph_output(run, str(MARKETPLACE), "-f", "svg")  # what the README showed before
+    assert text_heights_at_readme_width(left_to_right)[0] < 6
 
 
 def test_the_stale_check_sees_a_changed_pipeline(run: Run, project: Write) -> None:
@@ -768,3 +799,15 @@ def test_renderers_escape_even_text_the_model_would_have_cleaned() -> None:
     assert drawing.nodes["n0"] == ('a"', "]\ufffd\\N}<b>") * 2
     for line in render_mermaid(nasty_diagram()).splitlines():
         assert MERMAID_LINE.fullmatch(line), line
+
+
+def test_direction_tb_lays_the_data_flow_out_top_to_bottom_in_every_format(run: Run) -> None:
+    assert "flowchart TB" in graph_output(run, str(MARKETPLACE), "-f", "mermaid", "--direction", "TB")
+    assert "rankdir=TB" in graph_output(run, str(MARKETPLACE), "--direction", "TB").splitlines()[1]
+    assert "rankdir=LR" in graph_output(run, str(MARKETPLACE)).splitlines()[1]
+    need_dot()
+    laid = laid_out(graph_output(run, str(MARKETPLACE), "--direction", "TB"))
+    (corpus_x, corpus_y), (normalize_x, normalize_y) = (
+        map(float, laid.nodes[name]["pos"].split(",")) for name in ("catalog-corpus", "normalize"))
+    # DOT's y grows upwards: the corpus, two steps on, is below what normalizes it, in the same column
+    assert corpus_y < normalize_y and abs(corpus_x - normalize_x) < 50

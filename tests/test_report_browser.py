@@ -130,3 +130,47 @@ def test_a_report_of_200_interlinked_pipelines_is_paged_and_within_a_tenth_of_10
     assert len(opened.rows()) == 100
     opened.page.click("#next")
     assert "page 2 of" in (opened.page.text_content("#findings-count") or "")
+
+
+def test_the_overrides_show_with_their_days_left_soonest_first(
+    run: Run, browser: Any, project: Callable[[str, str], Path]
+) -> None:
+    project("support.yaml", """
+        loopscan: 1
+        pipeline: support
+        owner: maria
+        datasets:
+          replies: {uri: "s3://support/replies/", provenance: ai}
+        models:
+          support-llm: {uri: "models:/support-llm"}
+        steps:
+          answer: {kind: generate, inputs: [support-llm], outputs: [replies]}
+          finetune: {kind: train, inputs: [replies], outputs: [support-llm]}
+        overrides:
+          - rule: LS301
+            target: answer
+            reason: "A <b>human</b> review lands in OPS-1234."
+            approved_by: maria.chen
+            approved: 2026-11-01
+            expires: 2026-12-31
+          - rule: LS206
+            target: finetune
+            reason: Ratio logging moves to the new tracker.
+            approved_by: maria.chen
+            approved: 2026-09-01
+            expires: 2026-10-31
+    """)
+    out = Path.cwd() / "review.html"
+    result = run("report", ".", "-o", str(out), "--today", TODAY)
+    assert result.code == 0, result.err
+    opened = Opened(browser, out)
+    rows = opened.page.eval_on_selector_all(
+        "#overrides tr.override", "rows => rows.map(r => [...r.cells].map(c => c.textContent))")
+    assert rows == [
+        ["2026-10-31", "-24", "expired", "LS206", "finetune", "maria.chen", "support.yaml:18",
+         "Ratio logging moves to the new tracker."],
+        ["2026-12-31", "37", "in force", "LS301", "answer", "maria.chen", "support.yaml:12",
+         "A <b>human</b> review lands in OPS-1234."],
+    ]
+    assert opened.page.locator("#overrides b").count() == 0  # the reason is text, not markup
+    assert opened.errors == [] and opened.requests == [opened.url]

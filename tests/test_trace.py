@@ -92,3 +92,55 @@ steps:
     assert up["targets"] == []  # the questions are prompts: it conditions on them, it does not learn them
     assert up["sources"] == [["rlhf:ppo", "ai"]]  # it learns from its own samples
     assert up["caps"] == ["rlhf:ppo"] and up["checkpoint"] == "models:/policy/v3"
+
+
+def test_a_trace_past_mermaids_limits_is_cut_down_to_its_essentials_and_says_so(run: Run, tmp_path: Path) -> None:
+    from loopscan.render.mermaid import MAX_EDGES, MAX_TEXT_SIZE
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 10, interlinked=True)
+    model = f"{files[0].stem}:model"
+    whole = run("trace", model, str(tmp_path), "-f", "json").json()["upstream"]
+    result = run("trace", model, str(tmp_path), "-f", "mermaid")
+    assert result.code == 0, result.err
+    assert result.err.count("\n") == 1 and "the whole trace is too large for Mermaid (" in result.err
+    assert "drawing only the model, its training targets, the path, the sources, gates and caps" in result.err
+    assert len(result.out) <= MAX_TEXT_SIZE and result.out.count("-->") + result.out.count("-.->") <= MAX_EDGES
+    assert f"(essentials of {whole['nodes']:,} nodes)" in result.out.splitlines()[1]
+    assert " input not drawn" in result.out or " inputs not drawn" in result.out
+    assert result.out.count(" data enters here") == len(whole["sources"]) > 1  # every source is still drawn
+
+
+def test_a_trace_past_mermaids_limits_even_cut_down_is_refused_with_what_to_use(run: Run, tmp_path: Path) -> None:
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 40, interlinked=True)
+    result = run("trace", f"{files[0].stem}:model", str(tmp_path), "-f", "mermaid")
+    assert result.code == 2 and result.out == ""
+    assert result.err.count("\n") == 1
+    assert "too large for Mermaid even cut down" in result.err and "use -f text or -f json" in result.err
+
+
+def test_a_downstream_trace_past_mermaids_limits_keeps_the_start_models_and_generate_steps(
+        run: Run, tmp_path: Path) -> None:
+    from tests.test_performance import benchmark_module
+
+    files = benchmark_module("generate").write_project(tmp_path, 10, interlinked=True)
+    start = f"{files[0].stem}:model"
+    whole = run("trace", start, str(tmp_path), "--downstream", "-f", "json").json()["downstream"]
+    result = run("trace", start, str(tmp_path), "--downstream", "-f", "mermaid")
+    assert result.code == 0, result.err
+    assert "drawing only the start, the models and the generate steps" in result.err
+    assert "-f json lists every model, generate step, dataset and fork" in result.err
+    boxes = [line for line in result.out.splitlines() if line.startswith("    n")]
+    assert len(boxes) == 1 + len(whole["models"]) + len(whole["generates"])
+    assert sum("traced from here" in line for line in boxes) == 1
+    assert any(" output not drawn" in line or " outputs not drawn" in line for line in boxes)
+
+
+def test_md_wraps_the_mermaid_trace_for_a_ticket_and_needs_mermaid(run: Run) -> None:
+    plain = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "-f", "mermaid").out
+    block = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "-f", "mermaid", "--md")
+    assert block.code == 0 and block.out == f"```mermaid\n{plain}```\n"
+    refused = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "--md")
+    assert refused.code == 2 and "use it with -f mermaid" in refused.err

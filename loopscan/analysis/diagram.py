@@ -43,6 +43,8 @@ LOOP_FILL = "#f6d0d0"
 """An overview's fill for a pipeline that holds a generate step on a loop: a light red."""
 PLAIN_EDGE = "#555555"
 LOOP_EDGE = "#c62828"
+PATH_EDGE = "#e65100"
+"""A trace's path of AI data: a dark orange, the colour of AI-generated data."""
 
 EDGE_WIDTH = 1.0
 LOOP_WIDTH = 2.0
@@ -135,8 +137,10 @@ class Diagram:
     loose: tuple[str, ...] = ()
     """Nodes drawn outside every cluster: artifacts known only by URI, and every node of an overview."""
     layout: str = "layered"
-    """``layered`` (left to right, the flow of the data) or ``force`` (the dense overview of an organisation
+    """``layered`` (in the flow of the data) or ``force`` (the dense overview of an organisation
     whose pipelines read each other: see :data:`LAYERED_AT_MOST_EDGES`)."""
+    direction: str = "LR"
+    """Which way a layered diagram flows: ``LR`` left to right, or ``TB`` top to bottom (narrow, for a page)."""
 
 
 class UnknownPipeline(ValueError):
@@ -148,16 +152,38 @@ def build_diagram(project: Project, pipeline: str | None = None, loops_only: boo
 
     Raises :class:`UnknownPipeline` when ``pipeline`` names no pipeline.
     """
-    flow = project.dataflow
     facts = project.facts
     drawn = select_nodes(project, pipeline, loops_only)
-    manifests = {manifest.pipeline: manifest for manifest in project.manifests}
     components = loop_components(facts)
+    edges = mark_witnesses(subgraph_edges(project, drawn, components), facts.ungated, facts.uncapped)
+    manifests = sorted(manifest.pipeline for manifest in project.manifests)
+    return build_subgraph(project, drawn, edges, title(manifests, pipeline, *loop_counts(facts, components, drawn)),
+                          note="" if drawn else _nothing_to_draw(project, loops_only))
 
+
+def subgraph_edges(project: Project, drawn: Iterable[str], components: Mapping[str, int]) -> tuple[Edge, ...]:
+    """The data-flow edges between drawn nodes, sorted: red and bold on a loop, dashed where URIs overlap."""
+    flow = project.dataflow
+    inside = set(drawn)
+    return tuple(_edge(tail, head, flow.succ[tail][head]["link"], components)
+                 for tail, head in sorted((tail, head) for tail in inside for head in flow.succ[tail]
+                                          if head in inside))
+
+
+def build_subgraph(project: Project, drawn: Iterable[str], edges: tuple[Edge, ...], heading: str,
+                   marks: Mapping[str, tuple[str, ...]] | None = None, note: str = "") -> Diagram:
+    """The diagram of some nodes of the graph and the given edges between them, a cluster per pipeline.
+
+    ``marks`` adds lines to the text of some nodes (what a trace says of them).
+    """
+    flow = project.dataflow
+    facts = project.facts
+    drawn = set(drawn)
+    manifests = {manifest.pipeline: manifest for manifest in project.manifests}
     nodes = {node: _node(node, facts) for node in drawn}
-    edges = tuple(_edge(tail, head, flow.succ[tail][head]["link"], components)
-                  for tail, head in sorted((tail, head) for tail in drawn for head in flow.succ[tail] if head in drawn))
-    edges = mark_witnesses(edges, facts.ungated, facts.uncapped)
+    for node, lines in (marks or {}).items():
+        if node in nodes:
+            nodes[node] = replace(nodes[node], lines=(*nodes[node].lines, *lines))
 
     by_pipeline: dict[str, list[str]] = {}
     loose = []
@@ -171,12 +197,12 @@ def build_diagram(project: Project, pipeline: str | None = None, loops_only: boo
     ordered = [nodes[key] for cluster in clusters for key in cluster.nodes] + [nodes[key] for key in loose]
 
     diagram = Diagram(
-        title=title(sorted(manifests), pipeline, *loop_counts(facts, components, drawn)),
+        title=heading,
         clusters=clusters,
         nodes=tuple(ordered),
         edges=edges,
         loose=tuple(loose),
-        note="" if drawn else _nothing_to_draw(project, loops_only),
+        note=note,
     )
     return _with_legend(diagram, graph_kinds={key: _legend_kind(key, facts) for key in drawn})
 
@@ -643,5 +669,7 @@ def _edge_samples(edges: Iterable[Edge]) -> list[tuple[Edge, bool]]:
         (Edge("", "", dashed=True, label="URI overlap"), any(edge.dashed for edge in drawn)),
         (Edge("", "", LOOP_EDGE, LOOP_WIDTH, label="on a loop"), any(edge.width == LOOP_WIDTH for edge in drawn)),
         (Edge("", "", LOOP_EDGE, WITNESS_WIDTH, label="cycle with no gate or no cap"),
-         any(edge.width == WITNESS_WIDTH for edge in drawn)),
+         any(edge.width == WITNESS_WIDTH and edge.color == LOOP_EDGE for edge in drawn)),
+        (Edge("", "", PATH_EDGE, WITNESS_WIDTH, label="a path of AI data"),
+         any(edge.color == PATH_EDGE for edge in drawn)),
     ]

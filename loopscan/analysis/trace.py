@@ -10,10 +10,24 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from itertools import pairwise
 
+from loopscan.analysis.diagram import (
+    NO_CAP,
+    NO_GATE,
+    PATH_EDGE,
+    WITNESS_WIDTH,
+    Diagram,
+    build_subgraph,
+    counted,
+    loop_components,
+    subgraph_edges,
+    text_lines,
+)
 from loopscan.analysis.facts import Facts
 from loopscan.graph.dataflow import is_hub
+from loopscan.project import Project
 
 SUSPECT = ("ai", "mixed", "unknown")
 """Provenance that a response drill must audit."""
@@ -89,13 +103,25 @@ def _enters(facts: Facts, node: str) -> bool:
         for before in flow.pred[node])
 
 
+def _upstream_walk(facts: Facts, model: str) -> tuple[list[str], list[str], list[str], list[str]]:
+    """The graph nodes of ``model``, its train steps, their training targets, and every node upstream of those
+    (hubs too)."""
+    flow = facts.dataflow
+    models = [decl.qualified for decl in facts.declarations_of_model(model)] or [model]
+    trained_by = sorted({step for node in models for step in flow.pred[node] if facts.kind(step) == "train"})
+    targets = sorted({t for step in trained_by for t in training_targets(facts, step)})
+    return models, trained_by, targets, _walk(targets, lambda node: flow.pred[node])
+
+
+def _ai_trail(facts: Facts, targets: Iterable[str]) -> tuple[str, ...]:
+    """The shortest trail (hubs too) from the nearest place AI data enters to the first target it reaches."""
+    return next((tuple(trail) for target in targets if (trail := facts.provenance_flow.ai_source(target))), ())
+
+
 def upstream(facts: Facts, model: str) -> Upstream:
     """Every path by which suspect data reaches the training targets of ``model``, summarised."""
     flow = facts.dataflow
-    declared = [decl.qualified for decl in facts.declarations_of_model(model)] or [model]
-    trained_by = sorted({step for node in declared for step in flow.pred[node] if facts.kind(step) == "train"})
-    targets = sorted({t for step in trained_by for t in training_targets(facts, step)})
-    reached = _walk(targets, lambda node: flow.pred[node])
+    _, trained_by, targets, reached = _upstream_walk(facts, model)
     inside = set(reached)
     visible = _visible(facts, reached)
     provenance = facts.provenance
@@ -114,8 +140,7 @@ def upstream(facts: Facts, model: str) -> Upstream:
     return Upstream(
         model=model, trained_by=tuple(trained_by), targets=tuple(_visible(facts, targets)),
         sources=tuple(sorted(sources)),
-        path=next((tuple(_visible(facts, trail)) for t in targets if (trail := facts.provenance_flow.ai_source(t))),
-                  ()),
+        path=tuple(_visible(facts, _ai_trail(facts, targets))),
         gates=tuple(sorted(n for n in steps if facts.is_gate(n))),
         caps=tuple(sorted({n for n in steps if facts.is_cap(n)})), shares=shares, branches=branches,
         anchor=anchor, checkpoint=rollback.checkpoint if rollback else None,
@@ -141,3 +166,77 @@ def downstream(facts: Facts, start: str) -> Downstream:
                        if (count := sum(1 for s in flow.succ[node] if s in inside)) > 1),
         nodes=len(visible),
     )
+
+
+def upstream_diagram(project: Project, result: Upstream, whole: bool = True) -> Diagram:
+    """The subgraph upstream of a model as a diagram: where suspect data enters, its path, the joins.
+
+    ``whole`` draws every node of the trace; otherwise only its essentials
+    (the model, its train steps and targets, the path, the sources, gates and
+    caps), each with how many of its inputs in the trace are left out.
+    """
+    facts = project.facts
+    declared, trained_by, targets, reached = _upstream_walk(facts, result.model)
+    trail = _ai_trail(facts, targets)
+    everything = dict.fromkeys([*reached, *trained_by, *declared])
+    if whole:
+        drawn = set(everything)
+    else:
+        drawn = {*declared, *trained_by, *targets, *trail, *(n for n, _ in result.sources), *result.gates,
+                 *result.caps}
+    marks: dict[str, list[str]] = {}
+    for node, provenance in result.sources:
+        marks.setdefault(node, []).append(f"{provenance} data enters here")
+    for node, count in result.branches:
+        marks.setdefault(node, []).append(f"{count:,} branches join here")
+    if not whole:
+        flow = facts.dataflow
+        for node in drawn:
+            left_out = sum(1 for before in flow.pred[node] if before in everything and before not in drawn)
+            if left_out:
+                marks.setdefault(node, []).append(f"{counted(left_out, 'input')} not drawn")
+    path_edges = set(pairwise(trail))
+    # With no gate (or cap) anywhere upstream, none is on the path either: say so where the path starts.
+    missing = ", ".join(word for found, word in ((result.gates, NO_GATE), (result.caps, NO_CAP)) if not found)
+    edges = tuple(replace(edge, color=PATH_EDGE, width=WITNESS_WIDTH,
+                          label=missing if (edge.tail, edge.head) == trail[:2] else "")
+                  if (edge.tail, edge.head) in path_edges
+                  else edge for edge in subgraph_edges(project, drawn, loop_components(facts)))
+    safeguards = " and ".join(counted(len(found), noun) if found else f"no {noun}"
+                              for found, noun in ((result.gates, "gate"), (result.caps, "cap")))
+    heading = (f"Upstream of {_one_line(result.model)}: suspect data enters at "
+               f"{counted(len(result.sources), 'node')}, past {safeguards}")
+    if not whole:
+        heading += f" (essentials of {result.nodes:,} nodes)"
+    return build_subgraph(project, drawn, edges, heading, {node: tuple(lines) for node, lines in marks.items()})
+
+
+def downstream_diagram(project: Project, result: Downstream, whole: bool = True) -> Diagram:
+    """The subgraph downstream of a node as a diagram: the models and generate steps it reaches, the forks.
+
+    ``whole`` draws every node it reaches; otherwise only the start, the
+    models and the generate steps, each with how many of its outputs in the
+    trace are left out.
+    """
+    facts = project.facts
+    flow = facts.dataflow
+    reached = set(_walk([result.start], lambda node: flow.succ[node]))
+    drawn = reached if whole else {result.start, *result.models, *result.generates}
+    marks: dict[str, list[str]] = {result.start: ["traced from here"]}
+    for node, count in result.branches:
+        marks.setdefault(node, []).append(f"branches into {count:,}")
+    if not whole:
+        for node in drawn:
+            left_out = sum(1 for after in flow.succ[node] if after in reached and after not in drawn)
+            if left_out:
+                marks.setdefault(node, []).append(f"{counted(left_out, 'output')} not drawn")
+    heading = (f"Downstream of {_one_line(result.start)}: reaches {counted(len(result.models), 'model')} and "
+               f"{counted(len(result.generates), 'generate step')}, on {counted(len(result.loops), 'loop')}")
+    if not whole:
+        heading += f" (essentials of {result.nodes:,} nodes)"
+    return build_subgraph(project, drawn, subgraph_edges(project, drawn, loop_components(facts)), heading,
+                          {node: tuple(lines) for node, lines in marks.items()})
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text_lines(text))

@@ -102,7 +102,7 @@ def to_digraph(diagram: Diagram) -> graphviz.Digraph:
     layout = {"layout": "sfdp", "overlap": "prism"} if diagram.layout == "force" else {}
     digraph = graphviz.Digraph(
         "loopscan",
-        graph_attr={**layout, "rankdir": "LR", "label": text(heading), "labelloc": "t", "fontname": FONT,
+        graph_attr={**layout, "rankdir": diagram.direction, "label": text(heading), "labelloc": "t", "fontname": FONT,
                     "fontsize": "14", "nodesep": "0.3", "ranksep": "0.5"},
         node_attr={"fontname": FONT, "fontsize": "10", "style": "filled", "fillcolor": "#ffffff",
                    "color": "#333333"},

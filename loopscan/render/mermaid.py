@@ -113,7 +113,7 @@ def _lines(diagram: Diagram) -> Iterator[str]:
     yield "---"
     yield f"title: {json.dumps(diagram.title)}"
     yield "---"
-    yield "flowchart LR"
+    yield f"flowchart {diagram.direction}"
     ids = {node.key: f"n{index}" for index, node in enumerate(diagram.nodes)}
     nodes = {node.key: node for node in diagram.nodes}
     if diagram.note:
