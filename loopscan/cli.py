@@ -204,7 +204,8 @@ def diff_command(
         revision = resolve(base, Path.cwd(), unborn_is_empty=hook)
         base_project = analyse_base(revision, prepared.config, prepared.targets, Path.cwd(), day)
         if head_ref is not None:
-            at_head = analyse_base(resolve(head_ref, Path.cwd()), prepared.config, prepared.targets, Path.cwd(), day)
+            head_revision = resolve(head_ref, Path.cwd(), option="--head")
+            at_head = analyse_base(head_revision, prepared.config, prepared.targets, Path.cwd(), day)
             head_settings = Settings(at_head.config, at_head.config_text)
     except (GitError, ConfigError) as err:
         raise UserError(str(err)) from None

@@ -215,7 +215,7 @@ class Change:
 
     def manifest_now(self, pipeline: str) -> Manifest | None:
         """The head manifest of ``pipeline``, wherever it moved."""
-        return next((m for m in self.head.manifests if m.pipeline == pipeline), None)
+        return self.head.facts.linked.pipelines.get(pipeline)
 
     def nearest(self, gone: Declared, fallback: Location) -> Location:
         """Where a reviewer sees that ``gone`` was deleted: its manifest's block key (``steps:``) in the head,

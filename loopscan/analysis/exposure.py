@@ -41,6 +41,9 @@ class Exposure:
     """The generate steps on whose loop it lies, sorted (an ``on_policy`` step for the models it trains)."""
     teaches: tuple[str, ...] = ()
     """The steps that learn from it as their ``teacher``, sorted."""
+    generates_with: bool = True
+    """Some step generates with it, learns from it, or samples from it while training it: it needs diversity
+    monitoring (Play 4). False for a model on a loop used only as a ``scorer`` or ``init`` (Play 5 still applies)."""
 
     @property
     def on_loop(self) -> bool:
@@ -146,10 +149,10 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
     >>> g = nx.DiGraph([("llm", "serve"), ("serve", "replies"), ("replies", "tune"), ("tune", "llm")])
     >>> nx.set_node_attributes(g, {"llm": "model", "serve": "generate"}, "kind")
     >>> exposures(g, {"serve": frozenset(g)})
-    {'llm': Exposure(feeds=('serve',), loops=('serve',), teaches=())}
-    >>> g.edges["llm", "serve"]["role"] = "scorer"  # it only scores what serve makes
-    >>> exposures(g, {"serve": frozenset(g)})
-    {}
+    {'llm': Exposure(feeds=('serve',), loops=('serve',), teaches=(), generates_with=True)}
+    >>> g.edges["llm", "serve"]["role"] = "scorer"  # it only scores what serve makes: no monitoring, still a rollback
+    >>> exposures(g, {"serve": frozenset(g)})["llm"].generates_with
+    False
     """
     by_component: dict[frozenset[str], list[str]] = {}
     for generate, component in sorted(cyclic.items()):
@@ -173,15 +176,14 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
         uses = [(step, edge.get("role")) for node in members
                 for step, edge in graph.succ[node].items() if not edge.get("link")]
         trained_on_policy = {step for node in members for step in on_policy.get(node, ())}
-        if uses and all(role in NOT_EXPOSING for _, role in uses) and not trained_on_policy:
-            continue
+        generates_with = not (uses and all(role in NOT_EXPOSING for _, role in uses)) or bool(trained_on_policy)
         feeds = tuple(sorted({step for step, role in uses
                               if graph.nodes[step].get("kind") == "generate" and role not in NOT_EXPOSING}))
         teaches = tuple(sorted({step for step, role in uses if role == "teacher"}))
         loops = tuple(sorted(trained_on_policy | {step for node in members for step in on_loops.get(node, ())}))
         if feeds or loops or teaches:
             for node in members:
-                found[node] = Exposure(feeds, loops, teaches)
+                found[node] = Exposure(feeds, loops, teaches, generates_with)
     return dict(sorted(found.items()))
 
 

@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING
 from loopscan.findings import Location, Problem, RecordedProblem
 from loopscan.graph.dataflow import DataFlow, GraphLike
 from loopscan.graph.uris import find_overlaps
-from loopscan.integrity import CONFLICTING_ARTIFACT, UNKNOWN_REFERENCE
+from loopscan.integrity import CONFLICTING_ARTIFACT, SCHEMA, UNKNOWN_REFERENCE
 from loopscan.sources.manifest import Artifact, ArtifactKind, Manifest, Ref, Step, input_role
 from loopscan.wording import did_you_mean
 
@@ -100,6 +100,10 @@ def link(manifests: Iterable[Manifest]) -> Linked:
                 _connect(linked, manifest, own, ref, declared_uri, step, into_step=False)
             if step.on_policy and step.kind == "train":
                 linked.dataflow.add_edge(step.qualified, step.qualified, link=False, on_policy=True)
+            elif step.on_policy:
+                message = (f"step '{step.id}' is a {step.kind} step; on_policy says a train step samples from the "
+                           "model it trains, and is read on train steps only")
+                linked.problems.append(_problem(SCHEMA, message, step.at("on_policy"), manifest, step.qualified))
         _check_other_references(linked, manifest, own, by_name, declared_uri, loop_names)
     _link_uris(linked.dataflow)
     return linked
@@ -232,7 +236,11 @@ URI_SCHEMES = frozenset({
     "s3", "s3a", "s3n", "gs", "gcs", "hdfs", "abfs", "abfss", "wasb", "wasbs", "az", "adl", "file", "http",
     "https", "ftp", "sftp", "models", "hf", "huggingface", "mlflow", "wandb", "runs", "dbfs", "bigquery",
     "postgres", "postgresql", "mysql", "snowflake", "redshift", "kafka", "hive", "delta", "iceberg", "jdbc",
-    "oci", "azureml", "sagemaker", "vertex", "urn", "arn",
+    "oci", "azureml", "sagemaker", "vertex", "vertexai", "urn", "arn", "tfds", "kaggle", "torchvision",
+    "openai", "anthropic", "bedrock", "ollama", "dvc", "lakefs", "minio", "r2", "git", "github", "docker",
+    "comet", "neptune", "clearml", "feast", "redis", "mongodb", "elasticsearch", "opensearch", "pinecone",
+    "weaviate", "qdrant", "milvus", "chroma", "databricks", "unity", "glue", "athena", "trino", "presto",
+    "sqlite", "duckdb", "bigtable", "spanner", "dynamodb", "cassandra", "pubsub", "kinesis", "nfs", "smb",
 })
 """Schemes that make ``scheme:name`` a URI (``hf:gpt2``) rather than ``pipeline:id``, unless a scanned
 pipeline has that name."""

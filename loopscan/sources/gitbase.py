@@ -72,7 +72,8 @@ def _git(args: Sequence[str], cwd: Path, stdin: bytes | None = None) -> subproce
         raise GitError("git is not installed: --base reads the base revision with git") from None
 
 
-def _first_line(raw: bytes) -> str:
+def _last_line(raw: bytes) -> str:
+    """The last line of git's stderr: where it says what went wrong, after any hints."""
     text = raw.decode("utf-8", "replace").strip()
     return text.splitlines()[-1] if text else "no message"
 
@@ -89,7 +90,7 @@ EMPTY_TREE = "4b825dc642cb6eb9a060e54bf8d69288fbee4904"
 """Git's id of the empty tree: the base of the first commit of a repository."""
 
 
-def resolve(ref: str, cwd: Path, unborn_is_empty: bool = False) -> Revision:
+def resolve(ref: str, cwd: Path, unborn_is_empty: bool = False, option: str = "--base") -> Revision:
     """The commit that ``ref`` names (``REF...``: the merge base of REF and HEAD), or a :class:`GitError`.
 
     A shallow clone that lacks the revision gets the one-line fix: fetch more history.
@@ -105,15 +106,15 @@ def resolve(ref: str, cwd: Path, unborn_is_empty: bool = False) -> Revision:
     merge_base = ref.endswith("...")
     name = ref[:-3] if merge_base else ref
     if not name or name.startswith("-"):
-        raise GitError(f"--base {ref!r} is not a git revision; name a branch, tag or commit such as origin/main")
+        raise GitError(f"{option} {ref!r} is not a git revision; name a branch, tag or commit such as origin/main")
     found = _git(["rev-parse", "--verify", "--quiet", "--end-of-options", f"{name}^{{commit}}"], top)
     if found.returncode != 0:
-        raise GitError(f"--base {ref!r}: {_missing(name, top)}")
+        raise GitError(f"{option} {ref!r}: {_missing(name, top)}")
     commit = found.stdout.decode("ascii").strip()
     if merge_base:
         base = _git(["merge-base", commit, "HEAD"], top)
         if base.returncode != 0:
-            raise GitError(f"--base {ref!r}: {name} and HEAD have no merge base in this clone; "
+            raise GitError(f"{option} {ref!r}: {name} and HEAD have no merge base in this clone; "
                            f"{_deepen_fix(top) or 'they share no history'}")
         commit = base.stdout.decode("ascii").strip()
     return Revision(commit, name, top)
@@ -140,7 +141,7 @@ def tree_files(revision: Revision) -> tuple[TreeFile, ...]:
     """Every file of the commit's tree, by path from the top folder (``git ls-tree -r -z --full-tree``)."""
     listed = _git(["ls-tree", "-r", "-z", "--full-tree", revision.commit], revision.toplevel)
     if listed.returncode != 0:
-        raise GitError(f"cannot list the files of {revision.label}: {_first_line(listed.stderr)}")
+        raise GitError(f"cannot list the files of {revision.label}: {_last_line(listed.stderr)}")
     files = []
     for entry in listed.stdout.split(b"\0"):
         if not entry:
@@ -159,7 +160,7 @@ def read_blobs(revision: Revision, object_ids: Iterable[str], limit: int = MAX_B
         return {}
     done = _git(["cat-file", "--batch"], revision.toplevel, stdin="".join(f"{oid}\n" for oid in wanted).encode())
     if done.returncode != 0:
-        raise GitError(f"cannot read the files of {revision.label}: {_first_line(done.stderr)}")
+        raise GitError(f"cannot read the files of {revision.label}: {_last_line(done.stderr)}")
     out = done.stdout
     contents: dict[str, bytes] = {}
     at = 0

@@ -62,6 +62,8 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     monitoring declared in any of them counts, and this rule reports it
     once, at the declaration in the manifest of the step that trains it.
     """
+    if not exposed.exposure.generates_with:
+        return  # it only scores or starts a train step: it makes no text to lose diversity
     model = exposed.declaring("monitoring")
     if model.monitoring is None:
         why = why_exposed(project.facts, exposed.exposure, model.pipeline)

@@ -70,6 +70,8 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     - `policy.diversity_metrics` (default `[]`): more metric names that count
       as diversity metrics, for an organisation's own.
     """
+    if not exposed.exposure.generates_with:
+        return  # it only scores or starts a train step: it makes no text to lose diversity
     model = exposed.declaring("monitoring")
     if model.monitoring is None:
         return

@@ -47,6 +47,8 @@ def check(project: Project, exposed: ExposedModel) -> Iterator[Problem]:
     ```
     """
     facts = project.facts
+    if not exposed.exposure.generates_with:
+        return  # it only scores or starts a train step: it makes no text to lose diversity
     model = exposed.declaring("monitoring")
     monitoring = model.monitoring
     if monitoring is None:

@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
 from loopscan.findings import Problem
+from loopscan.graph.link import artifact_kind
 from loopscan.project import Project
 from loopscan.rule import rule
 from loopscan.sources.manifest import Step
@@ -73,7 +74,7 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
     facts = project.facts
     value = facts.provenance_flow.value
     unknown = [node for node in dict.fromkeys(project.nodes.get(ref) for ref in step.inputs)
-               if node is not None and _is_data(facts.kind(node), node) and value[node] == "unknown"]
+               if node is not None and _is_data(facts, node) and value[node] == "unknown"]
     if not unknown:
         return
     reasons = ", ".join(_why_unknown(facts, node, step.pipeline) for node in unknown)
@@ -82,9 +83,9 @@ def check(project: Project, step: Step) -> Iterator[Problem]:
                   step.location, pipeline=step.pipeline, node=step.qualified)
 
 
-def _is_data(kind: str, node: str) -> bool:
+def _is_data(facts: Facts, node: str) -> bool:
     """Datasets, and URIs that are not a model registry's (``models:/...``)."""
-    return kind == "dataset" or (kind == "uri" and not node.startswith("models:"))
+    return facts.kind(node) in ("dataset", "uri") and artifact_kind(facts.dataflow, node) == "dataset"
 
 
 def _why_unknown(facts: Facts, node: str, pipeline: str) -> str:
