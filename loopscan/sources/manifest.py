@@ -115,6 +115,8 @@ class Step(Declared):
     source: str | None = None
     classifier: str | None = None
     mixing: Mixing | None = None
+    job: str | None = None
+    """The OpenLineage job (``namespace/name``) that runs the step."""
 
 
 @dataclass(frozen=True)
@@ -225,6 +227,7 @@ def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str |
             method=spec.get("method"),
             source=spec.get("source"),
             classifier=spec.get("classifier"),
+            job=spec.get("job"),
             mixing=None if mixing is None else Mixing(
                 max_synthetic=mixing.get("max_synthetic"),
                 anchor=_optional_ref(document, (*path, "mixing", "anchor"), mixing.get("anchor")),
