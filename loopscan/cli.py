@@ -34,6 +34,7 @@ if TYPE_CHECKING:
     from loopscan.project import Project
     from loopscan.rule import Rule
     from loopscan.sources.discover import Candidate
+    from loopscan.sources.lineage import Lineage
 
 app = typer.Typer(
     name="loopscan",
@@ -88,6 +89,10 @@ TodayOpt = Annotated[str | None, typer.Option("--today", help="The date for expi
 RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Load extra rule modules from DIR.")]
 TrustOpt = Annotated[bool, typer.Option("--trust-config", help="Load the config's rules_dirs (runs their code).")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Also say which YAML files were passed over.")]
+LineageOpt = Annotated[list[str] | None, typer.Option(
+    "--lineage", help="Also read OpenLineage run events from FILE or folder (repeatable; .gz too).")]
+IncludeFailedOpt = Annotated[bool, typer.Option(
+    "--lineage-include-failed", help="Count failed and aborted runs as flows too, not only completed ones.")]
 
 
 def _version(value: bool) -> None:
@@ -120,13 +125,16 @@ def check_command(
     verbose: VerboseOpt = False,
     rules_dir: RulesDirOpt = None,
     trust_config: TrustOpt = False,
+    lineage: LineageOpt = None,
+    lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """Scan manifests and report findings."""
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
-    report = run(candidates, loaded_config, rules, _parse_today(today))
+    events = _read_lineage(lineage) if lineage else None
+    report = run(candidates, loaded_config, rules, _parse_today(today), events, lineage_include_failed)
     if verbose:
         for file, why in report.passed_over:
             _note(f"passed over {file}: {why}")
@@ -599,6 +607,23 @@ def _say_unusable(project: Project, consequence: str) -> bool:
         left = "the rest of the file is used" if file in first_schema_error else consequence
         _note(f"loopscan: {said}; {left} ('loopscan check' lists every problem)")
     return bool(unusable or first_schema_error)
+
+
+def _read_lineage(paths: list[str]) -> Lineage:
+    """The OpenLineage events of ``paths``, with a progress line on stderr when it is a terminal."""
+    from loopscan.sources.lineage import read_lineage
+
+    if not sys.stderr.isatty():
+        return read_lineage(paths)
+
+    def progress(events: int) -> None:
+        sys.stderr.write(f"\rreading lineage: {events:,} events")
+        sys.stderr.flush()
+
+    lineage = read_lineage(paths, progress)
+    if lineage.events >= 10_000:
+        sys.stderr.write("\r\x1b[K")
+    return lineage
 
 
 def _note(text: str) -> None:

@@ -20,6 +20,9 @@ WITNESS_SHOWN = 20
 half. A longer witness is elided in the middle, with a count; ``loopscan loops --loop ID``
 writes a loop's whole witnesses."""
 
+EVIDENCE_SHOWN = 10
+"""How many observed events behind a finding the text output lists; JSON and SARIF give them all."""
+
 
 class Severity(enum.IntEnum):
     """How serious a finding is; ordered so that ``error > warning > info``."""
@@ -63,6 +66,25 @@ class Waypoint:
 
 
 @dataclass(frozen=True)
+class Evidence:
+    """An observation behind a finding: one OpenLineage event of one run of one job, and where it was read."""
+
+    job: str
+    """The job, ``namespace/name``."""
+    run_id: str
+    event_type: str
+    """``START``, ``COMPLETE``, ``FAIL``, ...: the event's ``eventType``."""
+    event_time: str
+    """The event's ``eventTime``, as written."""
+    location: Location
+    """The event's file, and the line it starts on."""
+
+    def __str__(self) -> str:
+        """``job chat/serve, run 0195..., 2026-03-01T10:00:00Z (events.jsonl:4)``."""
+        return f"job {self.job}, run {self.run_id}, {self.event_time} ({self.location.file}:{self.location.line})"
+
+
+@dataclass(frozen=True)
 class Problem:
     """What a rule reports: a message at the YAML node a reviewer must change.
 
@@ -70,7 +92,8 @@ class Problem:
     is about, ``loop`` the id of the loop it concerns (``Loop.id``; for a
     ``loops`` entry that matches none, the entry's name), and ``cycle`` the
     whole witness path for loop rules (renderers show it bounded:
-    :func:`elided`).
+    :func:`elided`). ``evidence`` holds the observed events a finding about
+    observed lineage rests on.
     """
 
     message: str
@@ -79,6 +102,7 @@ class Problem:
     node: str | None = None
     loop: str | None = None
     cycle: tuple[Waypoint, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import networkx as nx
 
     from loopscan.analysis.facts import Facts
+    from loopscan.graph.observed import Observed
 
 
 @dataclass
@@ -38,6 +39,8 @@ class Project:
     """Every file read as a manifest, or reported because it could not be read."""
     passed_over: list[tuple[str, str]] = field(default_factory=list)
     """YAML files that are not manifests, with the reason."""
+    observed: Observed | None = None
+    """The observed lineage joined to the graph (``check --lineage``), None when none was given."""
 
     @property
     def graph(self) -> nx.DiGraph:

@@ -69,6 +69,7 @@ PLAYS = {
     4: "Play 4: diversity monitoring",
     5: "Play 5: response drill",
     6: "governance",
+    7: "observed lineage",
 }
 
 Scope = Literal["project", "manifest", "dataset", "step", "model", "loop", "override", "unused-override"]

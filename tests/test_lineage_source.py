@@ -55,7 +55,7 @@ def test_the_real_client_file_transport_is_read_event_by_event(tmp_path: Path) -
                                                                                       "START", "COMPLETE")
     assert list(train.inputs) == ["s3://lake/train/chat/"]
     assert train.inputs["s3://lake/train/chat/"].rows == 1200
-    assert train.inputs["s3://lake/train/chat/"].event.location.line == 3
+    assert train.inputs["s3://lake/train/chat/"].event.location.line == 4  # the COMPLETE event gave the count
     assert list(train.outputs) == ["s3://ml/models/assistant/"]
     assert lineage.datasets["s3://chat/answers/2026-03-01/"].provenance == "ai"
     assert lineage.datasets["s3://ml/models/assistant/"].provenance is None

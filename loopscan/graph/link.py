@@ -19,7 +19,7 @@ walk); :attr:`Linked.graph` gives the same graph as a ``networkx.DiGraph``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -52,7 +52,7 @@ class Linked:
         return self.dataflow.to_networkx()
 
 
-def link(manifests: Iterable[Manifest]) -> Linked:
+def link(manifests: Iterable[Manifest], before_uris: Callable[[Linked], None] | None = None) -> Linked:
     """Resolve references (LS004), find conflicts (LS005) and build the graph.
 
     >>> from loopscan.sources.manifest import build_manifest
@@ -88,6 +88,8 @@ def link(manifests: Iterable[Manifest]) -> Linked:
             for ref in step.outputs:
                 _connect(linked, manifest, own, ref, declared_uri, step, into_step=False)
         _check_other_references(linked, manifest, own, by_name, declared_uri, loop_names)
+    if before_uris is not None:  # more flows (observed lineage), linked by their URIs like the declared ones
+        before_uris(linked)
     _link_uris(linked.dataflow)
     return linked
 

@@ -180,6 +180,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         entry["cycle_length"] = shown.length
         if shown.omitted:
             entry["cycle_omitted"] = {"after": len(shown.head), "count": shown.omitted}
+    if problem.evidence:
+        entry["evidence"] = [{"job": item.job, "run_id": item.run_id, "event_type": item.event_type,
+                              "event_time": item.event_time, "file": item.location.file, "line": item.location.line}
+                             for item in problem.evidence]
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,

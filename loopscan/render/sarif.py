@@ -137,6 +137,10 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "message": {"text": "the loop, from the generate step back to it"},
             "threadFlows": [{"locations": steps}],
         }]
+    if problem.evidence:  # the observed events it rests on, at their files and lines
+        result["relatedLocations"] = [
+            {"id": index, "physicalLocation": _physical(item.location), "message": {"text": str(item)}}
+            for index, item in enumerate(problem.evidence)]
     if finding.suppressed is not None:
         result["suppressions"] = [{
             "kind": "external",

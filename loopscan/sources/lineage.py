@@ -40,7 +40,7 @@ from functools import cache
 from importlib import resources
 from typing import IO, Any
 
-from loopscan.findings import Location, Problem, RecordedProblem
+from loopscan.findings import Evidence, Location, Problem, RecordedProblem
 from loopscan.integrity import SCHEMA, YAML_SYNTAX
 from loopscan.printable import UNPRINTABLE, printable
 
@@ -65,24 +65,13 @@ _FACET_SCHEMAS = {
 
 
 @dataclass(frozen=True)
-class Event:
-    """Where an observation comes from: one event of one run of one job."""
-
-    job: str
-    run_id: str
-    event_type: str
-    event_time: str
-    location: Location
-
-
-@dataclass(frozen=True)
 class DatasetUse:
     """A dataset a run read or wrote, with the sizes its facets report (None when they report none)."""
 
     uri: str
     rows: int | None
     size: int | None
-    event: Event
+    event: Evidence
 
 
 @dataclass
@@ -105,14 +94,18 @@ class Run:
     job: str
     state: str
     """The event type that ended it (``COMPLETE``, ``FAIL``, ``ABORT``), else the last one seen."""
-    first: Event
-    last: Event
+    first: Evidence
+    last: Evidence
     inputs: dict[str, DatasetUse] = field(default_factory=dict)
     outputs: dict[str, DatasetUse] = field(default_factory=dict)
 
     @property
     def completed(self) -> bool:
         return self.state == "COMPLETE"
+
+    def counts(self, include_failed: bool = False) -> bool:
+        """A flow: it completed, or it ended some other way and ``include_failed`` counts those too."""
+        return self.completed or (include_failed and self.state in TERMINAL_STATES)
 
 
 @dataclass
@@ -153,7 +146,7 @@ class Lineage:
     def flows(self, include_failed: bool = False) -> Iterator[Run]:
         """The runs that count as flows: completed ones, or every run that ended when ``include_failed``."""
         for run in self.runs.values():
-            if run.completed or (include_failed and run.state in TERMINAL_STATES):
+            if run.counts(include_failed):
                 yield run
 
 
@@ -458,6 +451,9 @@ class _Reader:
             for symlink in ((dataset.get("facets") or {}).get("symlinks") or {}).get("identifiers") or ():
                 if isinstance(symlink, dict):
                     names.append(symlink)
+        run_id = (item.get("run") or {}).get("runId")
+        if isinstance(run_id, str) and UNPRINTABLE.search(run_id):
+            return f"run.runId {printable(run_id[:200])!r} holds control characters"
         for named in names:
             for key in ("namespace", "name"):
                 if isinstance(named.get(key), str) and UNPRINTABLE.search(named[key]):
@@ -490,7 +486,7 @@ class _Reader:
         jid = job_id(job["namespace"], job["name"])
         run_id = item["run"]["runId"]
         event_type = item.get("eventType") or "OTHER"
-        event = Event(jid, run_id, event_type, item["eventTime"], location)
+        event = Evidence(jid, run_id, event_type, item["eventTime"], location)
         observed = lineage.jobs.get(jid)
         if observed is None:
             observed = lineage.jobs[jid] = ObservedJob(jid, job["namespace"], job["name"], job["namespace"], location)
@@ -517,7 +513,7 @@ class _Reader:
                 if known is None or (unsized and (use.rows, use.size) != (None, None)):
                     uses[use.uri] = use
 
-    def _use(self, dataset: dict[str, Any], facets: dict[str, Any], role: str, event: Event) -> DatasetUse:
+    def _use(self, dataset: dict[str, Any], facets: dict[str, Any], role: str, event: Evidence) -> DatasetUse:
         uri = self._dataset(dataset, event.location)
         statistics = facets.get("inputStatistics" if role == "input" else "outputStatistics") or {}
         rows, size = statistics.get("rowCount"), statistics.get("size")
