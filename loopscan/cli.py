@@ -447,6 +447,39 @@ def trace_command(
     raise typer.Exit(1 if _say_unusable(project, "it is left out of the trace") else 0)
 
 
+lineage_app = typer.Typer(help="Work with observed OpenLineage lineage.", no_args_is_help=True)
+app.add_typer(lineage_app, name="lineage")
+
+
+@lineage_app.command("draft")
+def lineage_draft_command(
+    events: Annotated[list[str], typer.Argument(help="OpenLineage event files or folders (.gz too).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Write the draft manifests into this folder.")],
+) -> None:
+    """Write draft manifests from observed lineage: one per job group, to fill in and check."""
+    from loopscan.output import OutputError, write_output
+    from loopscan.render.draft import draft_manifests
+
+    lineage = _read_lineage(events)
+    for item in lineage.problems:
+        _note(f"{printable(str(item.problem.location))}: {item.rule} {printable(item.problem.message)}")
+    if not lineage.jobs:
+        raise UserError("no run events could be read, so there is nothing to draft")
+    drafts = draft_manifests(lineage)
+    folder = Path(output)
+    existing = sorted(name for name in drafts if (folder / name).exists())
+    if existing:
+        raise UserError(f"not overwriting {printable(str(folder / existing[0]))}: write the drafts into a new folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in drafts.items():
+            write_output(folder / name, text)
+    except (OSError, OutputError) as err:
+        raise UserError(f"cannot write the drafts into {printable(output)}: {err}") from None
+    _note(f"wrote {len(drafts)} draft manifest{'s' if len(drafts) != 1 else ''} for {len(lineage.jobs)} "
+          f"job{'s' if len(lineage.jobs) != 1 else ''} into {printable(output)}")
+
+
 @app.command("rules")
 def rules_command(
     rules_dir: RulesDirOpt = None,
