@@ -238,3 +238,60 @@ def test_the_marquez_self_loop_event_reads_and_writes_one_dataset(tmp_path: Path
     assert problems(lineage) == []
     [run] = lineage.runs.values()
     assert list(run.inputs) == list(run.outputs)
+
+
+def _mutations(item: dict[str, object]) -> list[object]:
+    """The event, and copies broken (or not) in the ways events break: keys missing, values of the wrong type."""
+    found: list[object] = [item]
+
+    def changed(path: tuple[object, ...], value: object) -> None:
+        copy = json.loads(json.dumps(item))
+        target = copy
+        for part in path[:-1]:
+            target = target[part]
+        if value is KeyError:
+            target.pop(path[-1], None)
+        else:
+            target[path[-1]] = value
+        found.append(copy)
+
+    for key in list(item):
+        changed((key,), KeyError)
+        changed((key,), 5)
+    changed(("eventType",), "FINISHED")
+    changed(("run", "runId"), 5)
+    changed(("run", "facets"), {"custom": {"_producer": "https://x"}})
+    changed(("run", "facets"), {"custom": "text"})
+    changed(("job", "name"), None)
+    changed(("job", "facets"), [])
+    changed(("dataset",), {"namespace": "s3://b", "name": "x"})  # a run event with a dataset
+    for block in ("inputs", "outputs"):
+        if item.get(block):
+            changed((block, 0, "name"), KeyError)
+            changed((block, 0, "facets"), {"schema": {"_producer": "p", "_schemaURL": "s", "_deleted": "no"}})
+            changed((block, 0, "inputFacets"), {"x": {"_producer": 1, "_schemaURL": "s"}})
+            changed((block, 0), "s3://b/x")
+    return found
+
+
+def test_the_compiled_schema_answers_as_jsonschema_does(tmp_path: Path) -> None:
+    """The fast path (:mod:`loopscan.sources.validity`) must never call an event valid that jsonschema does not."""
+    from loopscan.sources.lineage import _predicates, _validators
+
+    samples = [json.loads((DATA / name).read_text()) for name in (
+        "marquez-event_simple.json", "marquez-event_large.json", "event_full.json",
+        "spark_dataproc_simple_producer_test-1.json")]
+    samples += json.loads(marquez_seed(tmp_path).read_text())[:4]
+    client = client_writing_to(tmp_path / "client.jsonl")
+    run_job(client, "ns/job", RUN_A, [dataset("s3://b", "in/")], [dataset("s3://b", "out/", provenance="ai")],
+            rows={"in/": 5}, parent=("ns/parent", RUN_B))
+    samples += [json.loads(line) for line in (tmp_path / "client.jsonl").read_text().splitlines()]
+    outcomes: list[bool] = []
+    for sample in samples:
+        for candidate in _mutations(sample):
+            for name, valid in _predicates().items():
+                assert valid is not None, name
+                assert valid(candidate) == (not list(_validators()[name].iter_errors(candidate))), (name, candidate)
+                outcomes.append(valid(candidate))
+    assert len(outcomes) > 1000
+    assert outcomes.count(False) > 200 and outcomes.count(True) > 200

@@ -43,6 +43,7 @@ from typing import IO, Any
 from loopscan.findings import Evidence, Location, Problem, RecordedProblem
 from loopscan.integrity import SCHEMA, YAML_SYNTAX
 from loopscan.printable import UNPRINTABLE, printable
+from loopscan.sources.validity import Unsupported, compile_schema
 
 MAX_EVENT_BYTES = 16 * 1024 * 1024
 """The largest event read: a bigger one (a runaway schema facet, a hostile file) is a finding, never a stall."""
@@ -387,9 +388,28 @@ def _validators() -> dict[str, Any]:
     return {name: Draft202012Validator(_schema(name), registry=registry) for name in names}
 
 
-def _schema_error(validator: Any, data: Any, where: str) -> str | None:
-    """The first error of ``data`` in words (the deepest path first), or None when it is valid."""
-    errors = list(validator.iter_errors(data))
+@cache
+def _predicates() -> dict[str, Callable[[Any], bool] | None]:
+    """The same schemas compiled to predicates (:mod:`loopscan.sources.validity`): the fast path for valid events.
+
+    The validators are given no format checker, so neither are these: ``format`` is an annotation.
+    """
+    core = _schema("OpenLineage")
+    predicates: dict[str, Callable[[Any], bool] | None] = {}
+    for name in ["OpenLineage", *(name for names in _FACET_SCHEMAS.values() for name in names)]:
+        try:
+            predicates[name] = compile_schema(_schema(name), (core,), formats=False)
+        except Unsupported:
+            predicates[name] = None
+    return predicates
+
+
+def _schema_error(name: str, data: Any, where: str) -> str | None:
+    """The first error of ``data`` against schema ``name`` in words (the deepest path first), or None."""
+    valid = _predicates()[name]
+    if valid is not None and valid(data):
+        return None
+    errors = list(_validators()[name].iter_errors(data))
     if not errors:
         return None
     error = max(errors, key=lambda item: len(item.absolute_path))
@@ -439,8 +459,7 @@ class _Reader:
 
     def _invalid(self, item: Any) -> str | None:
         """What is wrong with an event, or None."""
-        validators = _validators()
-        message = _schema_error(validators["OpenLineage"], item, "")
+        message = _schema_error("OpenLineage", item, "")
         if message is not None:
             return message
         if _event_time(item["eventTime"]) is None:
@@ -462,23 +481,22 @@ class _Reader:
 
     def _drop_broken_facets(self, item: dict[str, Any], location: Location) -> None:
         """Check the facets loopscan reads against their schemas; one that breaks it is a finding, and unread."""
-        datasets = [("inputs", i, d) for i, d in enumerate(item.get("inputs") or ())]
-        datasets += [("outputs", i, d) for i, d in enumerate(item.get("outputs") or ())]
-        checks = [("run.facets", "run", (item.get("run") or {}).get("facets"))]
-        for block, index, dataset in datasets:
-            checks.append((f"{block}.{index}.facets", "dataset", dataset.get("facets")))
-            facets_key, kind = ("inputFacets", "input") if block == "inputs" else ("outputFacets", "output")
-            checks.append((f"{block}.{index}.{facets_key}", kind, dataset.get(facets_key)))
-        validators = _validators()
-        for where, kind, facets in checks:
-            if not facets:
-                continue
-            for name in _FACET_SCHEMAS[kind]:
-                message = _schema_error(validators[name], facets, where)
+        self._check_facets((item.get("run") or {}).get("facets"), "run", "run.facets", location)
+        for block, facets_key, kind in (("inputs", "inputFacets", "input"), ("outputs", "outputFacets", "output")):
+            for index, dataset in enumerate(item.get(block) or ()):
+                self._check_facets(dataset.get("facets"), "dataset", f"{block}.{index}.facets", location)
+                self._check_facets(dataset.get(facets_key), kind, f"{block}.{index}.{facets_key}", location)
+
+    def _check_facets(self, facets: dict[str, Any] | None, kind: str, where: str, location: Location) -> None:
+        if not facets:
+            return
+        for key, name in _facet_keys()[kind]:
+            if key in facets:
+                message = _schema_error(name, facets, where)
                 if message is not None:
                     self.lineage.problems.append(_problem(
                         SCHEMA, f"a facet breaks its OpenLineage schema, and is not read: {message}", location))
-                    facets.pop(_facet_key(name), None)
+                    del facets[key]
 
     def _add_run_event(self, item: dict[str, Any], location: Location) -> None:
         lineage = self.lineage
@@ -542,6 +560,12 @@ class _Reader:
             if tag.get("key") == PROVENANCE_TAG and tag.get("value") in PROVENANCES and "field" not in tag:
                 observed.provenance = tag["value"]
         return uri
+
+
+@cache
+def _facet_keys() -> dict[str, list[tuple[str, str]]]:
+    """The facets loopscan reads, by where they sit: each one's key, with its schema's name."""
+    return {kind: [(_facet_key(name), name) for name in names] for kind, names in _FACET_SCHEMAS.items()}
 
 
 def _facet_key(schema_name: str) -> str:
