@@ -129,10 +129,12 @@ def check_command(
     lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """Scan manifests and report findings."""
+    from loopscan.config import display_path
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
+    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
     events = _read_lineage(lineage) if lineage else None
     report = run(candidates, loaded_config, rules, _parse_today(today), events, lineage_include_failed)
     if verbose:

@@ -192,3 +192,15 @@ def test_broken_events_are_findings_of_the_check_and_never_a_traceback(
     assert "events.jsonl:3:1: LS002 [error] the event breaks the OpenLineage schema" in result.out
     assert "missing.jsonl:1:1: LS001 [error] cannot read the lineage file: missing.jsonl does not exist" in result.out
     assert "\x1b[2J" not in result.out
+
+
+def test_the_config_names_the_lineage_when_the_command_line_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Callable[..., Result]) -> None:
+    _org(tmp_path, monkeypatch)
+    (tmp_path / "loopscan.yaml").write_text("lineage: [events/]\n")
+    assert [rule for rule, _, _ in run("check", "-f", "json", "--select", "LS70").findings()] == [
+        "LS701", "LS702", "LS705", "LS704"]
+    (tmp_path / "loopscan.yaml").write_text("lineage: events/\n")
+    broken = run("check", "-f", "json")
+    assert broken.code == 2
+    assert "config key 'lineage'" in broken.err
