@@ -45,7 +45,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a file: 1-based line and column, path as shown to the user."""
 
@@ -65,7 +65,7 @@ class Waypoint:
     location: Location | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Evidence:
     """An observation behind a finding: one OpenLineage event of one run of one job, and where it was read."""
 

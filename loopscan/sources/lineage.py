@@ -50,6 +50,7 @@ MAX_EVENT_BYTES = 16 * 1024 * 1024
 MAX_DOCUMENT_BYTES = 256 * 1024 * 1024
 """The largest JSON array or export read whole; events at scale come one per line, which streams."""
 TERMINAL_STATES = ("COMPLETE", "FAIL", "ABORT")
+_EVENT_TYPES = {name: name for name in ("START", "RUNNING", "COMPLETE", "FAIL", "ABORT", "OTHER")}
 """The event types that end a run (the spec: one START and one of these per run)."""
 PROVENANCE_TAG = "provenance"
 PROVENANCES = ("human", "ai", "mixed", "unknown")
@@ -65,7 +66,7 @@ _FACET_SCHEMAS = {
 """The facets loopscan reads, by where they sit, each checked against its own schema."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DatasetUse:
     """A dataset a run read or wrote, with the sizes its facets report (None when they report none)."""
 
@@ -75,7 +76,7 @@ class DatasetUse:
     event: Evidence
 
 
-@dataclass
+@dataclass(slots=True)
 class ObservedDataset:
     """A dataset seen in the events: its URI, its aliases (symlinks) and a provenance tag if one was given."""
 
@@ -87,7 +88,7 @@ class ObservedDataset:
     provenance: str | None = None
 
 
-@dataclass
+@dataclass(slots=True)
 class Run:
     """The events of one run merged: its job, its end state, what it read and wrote."""
 
@@ -109,7 +110,7 @@ class Run:
         return self.completed or (include_failed and self.state in TERMINAL_STATES)
 
 
-@dataclass
+@dataclass(slots=True)
 class ObservedJob:
     """A job (``namespace/name``), the group it belongs to, and where it was first seen."""
 
@@ -504,16 +505,17 @@ class _Reader:
         jid = job_id(job["namespace"], job["name"])
         run_id = item["run"]["runId"]
         event_type = item.get("eventType") or "OTHER"
-        event = Evidence(jid, run_id, event_type, item["eventTime"], location)
+        event_type = _EVENT_TYPES.get(event_type, event_type)  # one string each: a million events keep them
         observed = lineage.jobs.get(jid)
         if observed is None:
             observed = lineage.jobs[jid] = ObservedJob(jid, job["namespace"], job["name"], job["namespace"], location)
+        event = Evidence(observed.id, run_id, event_type, item["eventTime"], location)
         group = _group(item["run"].get("facets") or {})
         if group is not None and group != jid:
             observed.group = group
         run = lineage.runs.get(run_id)
         if run is None:
-            run = lineage.runs[run_id] = Run(run_id, jid, event_type, event, event)
+            run = lineage.runs[run_id] = Run(run_id, observed.id, event_type, event, event)
             observed.runs.append(run_id)
         elif run.job != jid:
             lineage.problems.append(_problem(SCHEMA, f"run {printable(run_id)} was reported for job "
@@ -546,6 +548,7 @@ class _Reader:
         observed = lineage.datasets.get(uri)
         if observed is None:
             observed = lineage.datasets[uri] = ObservedDataset(uri, dataset["namespace"], dataset["name"], location)
+        uri = observed.uri  # one string for every use of the dataset, not one per event
         facets = dataset.get("facets") or {}
         for symlink in (facets.get("symlinks") or {}).get("identifiers") or ():
             alias = lineage.identity(dataset_uri(symlink["namespace"], symlink["name"]))
