@@ -56,8 +56,9 @@ def event(job: int, run: str, state: str, jobs: int) -> str:
     facets_url = "https://openlineage.io/spec/facets/1-1-1/"
     schema = {"_producer": PRODUCER, "_schemaURL": facets_url + "SchemaDatasetFacet.json#/$defs/SchemaDatasetFacet",
               "fields": [{"name": name, "type": kind} for name, kind in
-                         (("id", "BIGINT"), ("text", "STRING"), ("score", "DOUBLE"), ("created", "TIMESTAMP"))]}
-    inputs = [{"namespace": "s3://lake", "name": f"stage-{(job + offset) % jobs}/part/", "facets": {"schema": schema},
+                         (("id", "BIGINT"), ("text", "STRING"), ("score", "DOUBLE"))]}
+    inputs = [{"namespace": "s3://lake", "name": f"stage-{(job + offset) % jobs}/part/",
+               "facets": {"schema": schema} if offset == 0 else {},
                "inputFacets": {"inputStatistics": {
                    "_producer": PRODUCER, "rowCount": 1000 + job, "size": 65536,
                    "_schemaURL": facets_url + "InputStatisticsInputDatasetFacet.json"}} if state == "COMPLETE" else {}}

@@ -84,6 +84,20 @@ class Evidence:
         return f"job {self.job}, run {self.run_id}, {self.event_time} ({self.location.file}:{self.location.line})"
 
 
+def observed_note(evidence: Sequence[Evidence]) -> str:
+    """The evidence of a finding in one line, for the outputs that give a finding one line (Markdown, GitHub).
+
+    >>> item = Evidence("ns/job", "r1", "COMPLETE", "2026-03-01T10:30:00Z", Location("e.jsonl", 4))
+    >>> observed_note([item]), observed_note([item, item])[-22:], observed_note([])
+    (' (observed: job ns/job, run r1, 2026-03-01T10:30:00Z (e.jsonl:4))', 'and 1 more observation)', '')
+    """
+    if not evidence:
+        return ""
+    others = len(evidence) - 1
+    more = f"; and {others:,} more observation{'s' if others > 1 else ''}" if others else ""
+    return f" (observed: {evidence[0]}{more})"
+
+
 @dataclass(frozen=True)
 class Problem:
     """What a rule reports: a message at the YAML node a reviewer must change.

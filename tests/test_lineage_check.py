@@ -204,3 +204,14 @@ def test_the_config_names_the_lineage_when_the_command_line_does_not(
     broken = run("check", "-f", "json")
     assert broken.code == 2
     assert "config key 'lineage'" in broken.err
+
+
+def test_markdown_github_and_junit_show_the_evidence_too(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Callable[..., Result]) -> None:
+    events = _org(tmp_path, monkeypatch)
+    first = f"job curation/copy-answers, run {RUNS['curation/copy-answers']}, 2026-03-01T10:00:00Z ({events}:3)"
+    for output_format in ("markdown", "github", "junit"):
+        out = run("check", ".", "--lineage", events, "--select", "LS705", "-f", output_format).out
+        assert first in out, output_format
+    github = run("check", ".", "--lineage", events, "--select", "LS701", "-f", "github").out
+    assert github.rstrip().endswith("; and 3 more observations)")

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loopscan.findings import Finding, Severity
+from loopscan.findings import Finding, Severity, observed_note
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -155,7 +155,7 @@ def _count(number: int, severity: Severity) -> str:
 def _row(finding: Finding) -> str:
     location = finding.location
     cells = [finding.severity.label, cell(f"{finding.rule} {finding.name}"),
-             cell(f"{location.file}:{location.line}"), cell(finding.message)]
+             cell(f"{location.file}:{location.line}"), cell(finding.message + observed_note(finding.problem.evidence))]
     # A space on each side of every separator: a cell that ends in an escaped backslash (\\) must
     # not turn the pipe after it into an escaped one (\|).
     return "| " + " | ".join(cells) + " |\n"
