@@ -88,7 +88,7 @@ def observed_note(evidence: Sequence[Evidence]) -> str:
     """The evidence of a finding in one line, for the outputs that give a finding one line (Markdown, GitHub).
 
     >>> item = Evidence("ns/job", "r1", "COMPLETE", "2026-03-01T10:30:00Z", Location("e.jsonl", 4))
-    >>> observed_note([item]), observed_note([item, item])[-22:], observed_note([])
+    >>> observed_note([item]), observed_note([item, item])[-23:], observed_note([])
     (' (observed: job ns/job, run r1, 2026-03-01T10:30:00Z (e.jsonl:4))', 'and 1 more observation)', '')
     """
     if not evidence:
