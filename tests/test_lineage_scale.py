@@ -39,3 +39,30 @@ def test_memory_grows_by_less_than_the_bytes_read(tmp_path: Path) -> None:
     growth = peaks[40_000] - peaks[5_000]
     read = sizes[40_000] - sizes[5_000]
     assert growth < read * 0.8, f"{growth:,} bytes more memory for {read:,} more bytes of events"
+
+
+def test_a_progress_line_goes_to_stderr_when_it_is_a_terminal(tmp_path: Path) -> None:
+    import os
+    import pty
+
+    bench = benchmark_module("lineage")
+    events = tmp_path / "events.jsonl"
+    bench.generate(events, 20_000, 100)
+    command = [sys.executable, "-m", "loopscan", "check", str(tmp_path), "--lineage", str(events), "-q"]
+    leader, follower = pty.openpty()
+    done = subprocess.run(command, stderr=follower, stdout=subprocess.PIPE, text=True, check=False)
+    os.close(follower)
+    shown = b""
+    while True:
+        try:
+            chunk = os.read(leader, 4096)
+        except OSError:  # the terminal is closed once everything written to it is read
+            break
+        if not chunk:
+            break
+        shown += chunk
+    os.close(leader)
+    assert done.returncode == 0, shown
+    assert b"\rreading lineage: 10,000 events\rreading lineage: 20,000 events\r\x1b[K" in shown
+    piped = subprocess.run(command, capture_output=True, text=True, check=False)
+    assert piped.stderr == ""  # not a terminal: no progress line
