@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from loopscan.project import Project
     from loopscan.rule import Rule
     from loopscan.sources.discover import Candidate
+    from loopscan.sources.lineage import Lineage
 
 app = typer.Typer(
     name="loopscan",
@@ -91,6 +92,10 @@ TodayOpt = Annotated[str | None, typer.Option("--today", help="The date for expi
 RulesDirOpt = Annotated[list[Path] | None, typer.Option("--rules-dir", help="Load extra rule modules from DIR.")]
 TrustOpt = Annotated[bool, typer.Option("--trust-config", help="Load the config's rules_dirs (runs their code).")]
 VerboseOpt = Annotated[bool, typer.Option("-v", "--verbose", help="Also say which YAML files were passed over.")]
+LineageOpt = Annotated[list[str] | None, typer.Option(
+    "--lineage", help="Also read OpenLineage run events from FILE or folder (repeatable; .gz too).")]
+IncludeFailedOpt = Annotated[bool, typer.Option(
+    "--lineage-include-failed", help="Count failed and aborted runs as flows too, not only completed ones.")]
 
 
 def _version(value: bool) -> None:
@@ -126,15 +131,20 @@ def check_command(
     baseline: Annotated[str | None, typer.Option(
         "--baseline", metavar="FILE",
         help="Report the findings this baseline knows as baselined until their entries expire.")] = None,
+    lineage: LineageOpt = None,
+    lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """Scan manifests and report findings."""
+    from loopscan.config import display_path
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
     day = _parse_today(today)
     known = _read_baseline(baseline) if baseline is not None else None
-    report = run(candidates, loaded_config, rules, day)
+    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
+    events = _read_lineage(lineage) if lineage else None
+    report = run(candidates, loaded_config, rules, day, events, lineage_include_failed)
     if known is not None:
         from loopscan.baseline import apply
 
@@ -639,6 +649,39 @@ def _trace_mermaid(project: Project, result: Upstream | Downstream) -> tuple[str
                         f"{essentials} (-f json lists every {listed})"]
 
 
+lineage_app = typer.Typer(help="Work with observed OpenLineage lineage.", no_args_is_help=True)
+app.add_typer(lineage_app, name="lineage")
+
+
+@lineage_app.command("draft")
+def lineage_draft_command(
+    events: Annotated[list[str], typer.Argument(help="OpenLineage event files or folders (.gz too).")],
+    output: Annotated[str, typer.Option("--output", "-o", help="Write the draft manifests into this folder.")],
+) -> None:
+    """Write draft manifests from observed lineage: one per job group, to fill in and check."""
+    from loopscan.output import OutputError, write_output
+    from loopscan.render.draft import draft_manifests
+
+    lineage = _read_lineage(events)
+    for item in lineage.problems:
+        _note(f"{printable(str(item.problem.location))}: {item.rule} {printable(item.problem.message)}")
+    if not lineage.jobs:
+        raise UserError("no run events could be read, so there is nothing to draft")
+    drafts = draft_manifests(lineage)
+    folder = Path(output)
+    existing = sorted(name for name in drafts if (folder / name).exists())
+    if existing:
+        raise UserError(f"not overwriting {printable(str(folder / existing[0]))}: write the drafts into a new folder")
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        for name, text in drafts.items():
+            write_output(folder / name, text)
+    except (OSError, OutputError) as err:
+        raise UserError(f"cannot write the drafts into {printable(output)}: {err}") from None
+    _note(f"wrote {len(drafts)} draft manifest{'s' if len(drafts) != 1 else ''} for {len(lineage.jobs)} "
+          f"job{'s' if len(lineage.jobs) != 1 else ''} into {printable(output)}")
+
+
 @app.command("rules")
 def rules_command(
     rules_dir: RulesDirOpt = None,
@@ -824,6 +867,23 @@ def _say_unusable(project: Project, consequence: str) -> bool:
         left = "the rest of the file is used" if file in first_schema_error else consequence
         _note(f"loopscan: {said}; {left} ('loopscan check' lists every problem)")
     return bool(unusable or first_schema_error)
+
+
+def _read_lineage(paths: list[str]) -> Lineage:
+    """The OpenLineage events of ``paths``, with a progress line on stderr when it is a terminal."""
+    from loopscan.sources.lineage import read_lineage
+
+    if not sys.stderr.isatty():
+        return read_lineage(paths)
+
+    def progress(events: int) -> None:
+        sys.stderr.write(f"\rreading lineage: {events:,} events")
+        sys.stderr.flush()
+
+    lineage = read_lineage(paths, progress)
+    if lineage.events >= 10_000:
+        sys.stderr.write("\r\x1b[K")
+    return lineage
 
 
 def _note(text: str) -> None:

@@ -104,6 +104,8 @@ class Config:
     source: Path | None = None
     paths: tuple[str, ...] = ()
     exclude: tuple[str, ...] = ()
+    lineage: tuple[str, ...] = ()
+    """OpenLineage event files or folders ``check`` reads when given no ``--lineage``."""
     policy: Policy = field(default_factory=Policy)
     severity: dict[str, Severity] = field(default_factory=dict)
     ignore: tuple[str, ...] = ()
@@ -177,6 +179,7 @@ def parse_config(data: Any, source: Path, where: Callable[[tuple[Any, ...]], str
         source=source,
         paths=tuple(data.get("paths", ())),
         exclude=tuple(data.get("exclude", ())),
+        lineage=tuple(data.get("lineage", ())),
         policy=Policy(
             max_synthetic=float(policy.get("max_synthetic", defaults.max_synthetic)),
             gate_methods=tuple(policy.get("gate_methods", defaults.gate_methods)),

@@ -20,6 +20,9 @@ WITNESS_SHOWN = 20
 half. A longer witness is elided in the middle, with a count; ``loopscan loops --loop ID``
 writes a loop's whole witnesses."""
 
+EVIDENCE_SHOWN = 10
+"""How many observed events behind a finding the text output lists; JSON and SARIF give them all."""
+
 
 class Severity(enum.IntEnum):
     """How serious a finding is; ordered so that ``error > warning > info``."""
@@ -42,7 +45,7 @@ class Severity(enum.IntEnum):
         return self.name.lower()
 
 
-@dataclass(frozen=True, order=True)
+@dataclass(frozen=True, order=True, slots=True)
 class Location:
     """A place in a file: 1-based line and column, path as shown to the user."""
 
@@ -62,6 +65,39 @@ class Waypoint:
     location: Location | None = None
 
 
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """An observation behind a finding: one OpenLineage event of one run of one job, and where it was read."""
+
+    job: str
+    """The job, ``namespace/name``."""
+    run_id: str
+    event_type: str
+    """``START``, ``COMPLETE``, ``FAIL``, ...: the event's ``eventType``."""
+    event_time: str
+    """The event's ``eventTime``, as written."""
+    location: Location
+    """The event's file, and the line it starts on."""
+
+    def __str__(self) -> str:
+        """``job chat/serve, run 0195..., 2026-03-01T10:00:00Z (events.jsonl:4)``."""
+        return f"job {self.job}, run {self.run_id}, {self.event_time} ({self.location.file}:{self.location.line})"
+
+
+def observed_note(evidence: Sequence[Evidence]) -> str:
+    """The evidence of a finding in one line, for the outputs that give a finding one line (Markdown, GitHub).
+
+    >>> item = Evidence("ns/job", "r1", "COMPLETE", "2026-03-01T10:30:00Z", Location("e.jsonl", 4))
+    >>> observed_note([item]), observed_note([item, item])[-23:], observed_note([])
+    (' (observed: job ns/job, run r1, 2026-03-01T10:30:00Z (e.jsonl:4))', 'and 1 more observation)', '')
+    """
+    if not evidence:
+        return ""
+    others = len(evidence) - 1
+    more = f"; and {others:,} more observation{'s' if others > 1 else ''}" if others else ""
+    return f" (observed: {evidence[0]}{more})"
+
+
 @dataclass(frozen=True)
 class Problem:
     """What a rule reports: a message at the YAML node a reviewer must change.
@@ -70,7 +106,8 @@ class Problem:
     is about, ``loop`` the id of the loop it concerns (``Loop.id``; for a
     ``loops`` entry that matches none, the entry's name), and ``cycle`` the
     whole witness path for loop rules (renderers show it bounded:
-    :func:`elided`).
+    :func:`elided`). ``evidence`` holds the observed events a finding about
+    observed lineage rests on.
     """
 
     message: str
@@ -79,6 +116,7 @@ class Problem:
     node: str | None = None
     loop: str | None = None
     cycle: tuple[Waypoint, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -24,10 +24,12 @@ from loopscan.baseline import Entry
 from loopscan.config import Config
 from loopscan.findings import ABSENT, STATES, Finding, Problem, Severity
 from loopscan.graph.link import link
+from loopscan.graph.observed import Observed, joiner
 from loopscan.overrides import apply_overrides
 from loopscan.project import Project
 from loopscan.rule import Rule
 from loopscan.sources.discover import Candidate
+from loopscan.sources.lineage import Lineage
 from loopscan.sources.load import load_files
 
 
@@ -90,11 +92,24 @@ def collector_paused() -> Iterator[None]:
             gc.enable()
 
 
-def analyse(candidates: list[Candidate], config: Config, today: date) -> Project:
-    """Load, link and analyse: the project every rule reads."""
+def analyse(candidates: list[Candidate], config: Config, today: date, lineage: Lineage | None = None,
+            include_failed: bool = False) -> Project:
+    """Load, link and analyse: the project every rule reads.
+
+    With ``lineage``, the graph is the union of the declared and the observed
+    flows (:mod:`loopscan.graph.observed`), and the loops of the declared graph
+    alone are kept to tell which loops only the observed flows close.
+    """
+    observed: Observed | None = None
     with collector_paused():
         loaded = load_files(candidates)
-        linked = link(loaded.manifests)
+        if lineage is None:
+            linked = link(loaded.manifests)
+        else:
+            observed, join = joiner(lineage, include_failed)
+            declared = Facts(link(loaded.manifests), config.policy)
+            observed.declared_loops = frozenset(declared.cyclic_generate_steps)
+            linked = link(loaded.manifests, join)
     project = Project(
         manifests=linked.manifests,
         dataflow=linked.dataflow,
@@ -105,7 +120,10 @@ def analyse(candidates: list[Candidate], config: Config, today: date) -> Project
         load_problems=[*loaded.problems, *linked.problems],
         files=loaded.files,
         passed_over=loaded.passed_over,
+        observed=observed,
     )
+    if lineage is not None:
+        project.load_problems.extend(lineage.problems)
     return project
 
 
@@ -126,10 +144,11 @@ def check(project: Project, rules: list[Rule], config: Config) -> list[Finding]:
     return sorted(findings, key=Finding.sort_key)
 
 
-def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: date) -> Report:
-    """One whole run, from the files to the report."""
+def run(candidates: list[Candidate], config: Config, rules: list[Rule], today: date,
+        lineage: Lineage | None = None, include_failed: bool = False) -> Report:
+    """One whole run, from the files (and the observed lineage) to the report."""
     with collector_paused():
-        return report(analyse(candidates, config, today), rules, config)
+        return report(analyse(candidates, config, today, lineage, include_failed), rules, config)
 
 
 def report(project: Project, rules: list[Rule], config: Config) -> Report:

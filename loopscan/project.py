@@ -20,6 +20,7 @@ if TYPE_CHECKING:
 
     from loopscan.analysis.change import Change
     from loopscan.analysis.facts import Facts
+    from loopscan.graph.observed import Observed
 
 
 @dataclass
@@ -41,6 +42,8 @@ class Project:
     """YAML files that are not manifests, with the reason."""
     change: Change | None = None
     """The comparison with a base revision, in a ``loopscan diff`` run (what ``change``-scope rules read)."""
+    observed: Observed | None = None
+    """The observed lineage joined to the graph (``check --lineage``), None when none was given."""
 
     @property
     def graph(self) -> nx.DiGraph:

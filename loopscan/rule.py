@@ -73,6 +73,7 @@ PLAYS = {
     4: "Play 4: diversity monitoring",
     5: "Play 5: response drill",
     6: "governance",
+    7: "observed lineage",
     8: "decay in review",
 }
 

@@ -16,7 +16,7 @@ from loopscan.registry import builtin_rule_modules, rules_in
 from tests.conftest import REPO
 
 PLAY_FOLDERS = {0: "integrity", 1: "provenance", 2: "mixing", 3: "loops", 4: "monitoring", 5: "response",
-                6: "governance", 8: "decay"}
+                6: "governance", 7: "lineage", 8: "decay"}
 MODULES = builtin_rule_modules()
 
 

@@ -14,7 +14,8 @@ A case file, in the style of sqlfluff's ``std_rule_cases`` and yamllint's
       replaced-data-on-a-loop-fails:
         today: 2026-11-24            # optional; the default is tests.conftest.TODAY
         config: {policy: {...}}      # optional; written as loopscan.yaml
-        files: {loop.yaml: "..."}
+        files: {loop.yaml: "...", events.jsonl: "..."}
+        lineage: [events.jsonl]      # optional; these files are read as OpenLineage events (check --lineage)
         findings:
           - {line: 7, column: 5, node: echo:said, message: "each run replaces it"}
 
@@ -61,12 +62,13 @@ from loopscan.registry import builtin_rules
 from loopscan.rule import Rule
 from loopscan.sources.discover import discover
 from loopscan.sources.gitbase import resolve
+from loopscan.sources.lineage import read_lineage
 from tests.conftest import REPO, TODAY, installed_copy
 from tests.gitrepo import GitRepo
 
 CASES = REPO / "tests" / "rules"
 FINDING_KEYS = {"file", "line", "column", "message", "node", "suppressed"}
-CASE_KEYS = {"files", "findings", "config", "today", "base"}
+CASE_KEYS = {"files", "findings", "config", "today", "base", "lineage"}
 BASE_KEYS = {"files", "config"}
 
 
@@ -134,7 +136,8 @@ def run_case(rule: Rule, spec: dict[str, Any], folder: Path) -> list[Finding]:
     _write_tree(folder, spec)
     config = load_config(start=folder)
     today = spec.get("today", datetime.date.fromisoformat(TODAY))
-    project = analyse(discover(["."], config.exclude, root=str(folder)), config, today)
+    lineage = read_lineage(spec["lineage"]) if "lineage" in spec else None  # files of the case read as events
+    project = analyse(discover(["."], config.exclude, root=str(folder)), config, today, lineage)
     if repository is not None:
         base = analyse_base(resolve("main", folder), config, ["."], folder, today)
         compare(base, project, config, list(BUILTIN.values()))

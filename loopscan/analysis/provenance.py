@@ -207,7 +207,10 @@ class _Shape:
 
 def _declared(attributes: Mapping[str, object]) -> str | None:
     decl = attributes.get("decl")
-    return decl.provenance if isinstance(decl, Artifact) else None
+    if isinstance(decl, Artifact):
+        return decl.provenance
+    tagged = attributes.get("provenance")  # an observed dataset's provenance tag (loopscan.graph.observed)
+    return tagged if isinstance(tagged, str) else None
 
 
 def _settle(shape: _Shape, own: dict[str, int], written: dict[str, int], overlapping: dict[str, int],

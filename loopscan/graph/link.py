@@ -23,7 +23,7 @@ walk); :attr:`Linked.graph` gives the same graph as a ``networkx.DiGraph``.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import TYPE_CHECKING
@@ -60,7 +60,7 @@ class Linked:
         return self.dataflow.to_networkx()
 
 
-def link(manifests: Iterable[Manifest]) -> Linked:
+def link(manifests: Iterable[Manifest], before_uris: Callable[[Linked], None] | None = None) -> Linked:
     """Resolve references (LS004), find conflicts (LS005) and build the graph.
 
     >>> from loopscan.sources.manifest import build_manifest
@@ -105,6 +105,8 @@ def link(manifests: Iterable[Manifest]) -> Linked:
                            "model it trains, and is read on train steps only")
                 linked.problems.append(_problem(SCHEMA, message, step.at("on_policy"), manifest, step.qualified))
         _check_other_references(linked, manifest, own, by_name, declared_uri, loop_names)
+    if before_uris is not None:  # more flows (observed lineage), linked by their URIs like the declared ones
+        before_uris(linked)
     _link_uris(linked.dataflow)
     return linked
 

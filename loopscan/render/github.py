@@ -31,7 +31,7 @@ one says where the rest are.
 
 from __future__ import annotations
 
-from loopscan.findings import NEW, Finding, Severity
+from loopscan.findings import NEW, Finding, Severity, observed_note
 from loopscan.linter import Report
 from loopscan.printable import printable
 from loopscan.render.markdown import Summary, by_severity
@@ -78,7 +78,8 @@ def render(report: Report, notice: str | None = None) -> str:
             f"col={location.column}",
             f"title={escape_property(f'{finding.rule} {finding.name}' + _marked(finding))}",
         ])
-        lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(finding.message))}")
+        message = finding.message + observed_note(finding.problem.evidence)
+        lines.append(f"::{_COMMANDS[finding.severity]} {properties}::{escape_data(printable(message))}")
     if notice is not None:
         lines.append(notice)
     for entry in report.unused_baseline:

@@ -196,6 +196,10 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
     if finding.baselined is not None:
         entry["baselined"] = {"expires": finding.baselined.expires, "expired": finding.baselined.expired,
                               "file": finding.baselined.location.file, "line": finding.baselined.location.line}
+    if problem.evidence:
+        entry["evidence"] = [{"job": item.job, "run_id": item.run_id, "event_type": item.event_type,
+                              "event_time": item.event_time, "file": item.location.file, "line": item.location.line}
+                             for item in problem.evidence]
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,

@@ -76,6 +76,8 @@ def _details(finding: Finding) -> str:
         text += f"\n  ... {_value(shown.omitted_text(finding.problem.loop))}"
         for waypoint in shown.tail:
             text += _waypoint_line(waypoint)
+    for item in finding.problem.evidence:
+        text += f"\n  observed: {_value(str(item))}"
     return text
 
 

@@ -29,7 +29,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, Severity
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, Severity, observed_note
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -166,7 +166,7 @@ STATE_WORDS = {NEW: "**new**", UNCHANGED: "unchanged", UPDATED: "updated", ABSEN
 def _row(finding: Finding, marked: bool = False) -> str:
     location = finding.location
     cells = [finding.severity.label, cell(f"{finding.rule} {finding.name}"),
-             cell(f"{location.file}:{location.line}"), cell(finding.message)]
+             cell(f"{location.file}:{location.line}"), cell(finding.message + observed_note(finding.problem.evidence))]
     if marked:
         cells.insert(0, STATE_WORDS.get(finding.state or "", ""))
     # A space on each side of every separator: a cell that ends in an escaped backslash (\\) must

@@ -144,6 +144,10 @@ def _result(finding: Finding, rule_index: dict[str, int]) -> dict[str, Any]:
             "justification": f"baselined until {finding.baselined.expires}",
             "location": {"physicalLocation": _physical(finding.baselined.location)},
         }]
+    if problem.evidence:  # the observed events it rests on, at their files and lines
+        result["relatedLocations"] = [
+            {"id": index, "physicalLocation": _physical(item.location), "message": {"text": str(item)}}
+            for index, item in enumerate(problem.evidence)]
     if finding.suppressed is not None:
         result["suppressions"] = [{
             "kind": "external",

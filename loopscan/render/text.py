@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from itertools import groupby
 
-from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, Severity, Waypoint, elided
+from loopscan.findings import ABSENT, EVIDENCE_SHOWN, NEW, UNCHANGED, UPDATED, Finding, Severity, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.printable import printable
 
@@ -39,6 +39,7 @@ def render(report: Report, color: bool = False, quiet: bool = False, show_suppre
             else:
                 lines.extend(_witness_lines(finding))
             previous_cycle = finding.problem.cycle
+            lines.extend(_evidence_lines(finding))
         blocks.append("\n".join(lines))
     if report.unused_baseline:
         blocks.append("\n".join([
@@ -76,6 +77,17 @@ def _witness_lines(finding: Finding) -> list[str]:
         lines.append(f"      ... {printable(shown.omitted_text(finding.problem.loop))}")
         lines.extend(map(_waypoint_line, shown.tail))
     lines.append(f"      -> {printable(finding.problem.cycle[0].node)}  (back to the start)")
+    return lines
+
+
+def _evidence_lines(finding: Finding) -> list[str]:
+    """The observed events the finding rests on: job, run, time, and the event's file and line."""
+    evidence = finding.problem.evidence
+    if not evidence:
+        return []
+    lines = ["    evidence:", *(f"      - {printable(str(item))}" for item in evidence[:EVIDENCE_SHOWN])]
+    if len(evidence) > EVIDENCE_SHOWN:
+        lines.append(f"      ... {len(evidence) - EVIDENCE_SHOWN:,} more events (--format json lists them all)")
     return lines
 
 

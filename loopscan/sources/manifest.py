@@ -197,6 +197,8 @@ class Step(Declared):
         if self.kind != "ingest" or self.source is None or not _LINKED_SOURCE.match(self.source):
             return None
         return Ref(self.source, self.at("source"))
+    job: str | None = None
+    """The OpenLineage job (``namespace/name``) that runs the step."""
 
 
 @dataclass(frozen=True)
@@ -310,6 +312,7 @@ def build_manifest(document: YamlDocument, left_out: Collection[tuple[str, str |
             classifier=spec.get("classifier"),
             detects_written=None if "detects" not in spec else tuple(spec["detects"]),
             on_policy=spec.get("on_policy", False),
+            job=spec.get("job"),
             mixing=None if mixing is None else Mixing(
                 max_synthetic=mixing.get("max_synthetic"),
                 anchor=_optional_ref(document, (*path, "mixing", "anchor"), mixing.get("anchor")),

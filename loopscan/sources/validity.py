@@ -28,7 +28,7 @@ from typing import Any
 Predicate = Callable[[Any], bool]
 
 ANNOTATIONS = frozenset({"$schema", "$id", "$comment", "title", "description", "default", "examples", "deprecated",
-                         "readOnly", "writeOnly"})
+                         "readOnly", "writeOnly", "example"})
 """Keywords that describe a schema and never fail a value."""
 
 _DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$", re.ASCII)
@@ -114,17 +114,34 @@ def _no_repeats(items: list[Any]) -> bool:
     return True
 
 
-class _Compiler:
-    """Compiles one schema document; ``$ref`` targets are compiled once each and shared."""
+_DEEP = frozenset({"properties", "additionalProperties", "items", "propertyNames", "allOf", "anyOf", "oneOf",
+                   "$ref"})
+"""Keywords that walk into a value's children or other schemas: checked after the rest of their schema."""
 
-    def __init__(self, root: dict[str, Any]) -> None:
+
+class _Compiler:
+    """Compiles one schema document; ``$ref`` targets are compiled once each and shared.
+
+    ``others`` compiles the documents that references by absolute URI name (by
+    their ``$id``); ``formats`` False compiles ``format`` as the annotation
+    jsonschema takes it for when it is given no format checker.
+    """
+
+    def __init__(self, root: dict[str, Any], others: dict[str, _Compiler] | None = None,
+                 formats: bool = True) -> None:
         self.root = root
         self.compiled: dict[str, Predicate] = {}
+        self.others = others or {}
+        self.formats = formats
 
     def reference(self, pointer: str) -> Predicate:
-        """The predicate of a local ``#/...`` reference, compiled on first use (also when recursive)."""
+        """The predicate of a ``#/...`` reference (or of one into a document of ``others``), compiled on first use."""
         if not pointer.startswith("#"):
-            raise Unsupported(f"only local references: {pointer}")
+            base, _, fragment = pointer.partition("#")
+            other = self.others.get(base)
+            if other is None:
+                raise Unsupported(f"a reference to an unknown document: {pointer}")
+            return other.reference("#" + fragment)
         found = self.compiled.get(pointer)
         if found is not None:
             return found
@@ -148,7 +165,9 @@ class _Compiler:
             return _never
         if not isinstance(schema, dict):
             raise Unsupported(f"a schema is a mapping or a boolean, not {schema!r}")
-        keywords = (self.keyword(name, value, schema) for name, value in schema.items() if name not in ANNOTATIONS)
+        # the cheap checks first: a value that fails one is never walked by the checks of its children
+        names = sorted((name for name in schema if name not in ANNOTATIONS), key=lambda name: name in _DEEP)
+        keywords = (self.keyword(name, schema[name], schema) for name in names)
         checks = [check for check in keywords if check is not None]
         if not checks:
             return _always
@@ -220,7 +239,9 @@ class _Compiler:
     def k_maximum(self, most: float, schema: dict[str, Any]) -> Predicate:
         return lambda value: not _is_number(value) or value <= most
 
-    def k_format(self, name: str, schema: dict[str, Any]) -> Predicate:
+    def k_format(self, name: str, schema: dict[str, Any]) -> Predicate | None:
+        if not self.formats:
+            return None
         if name != "date":
             raise Unsupported(f"format {name!r}")
         return is_date
@@ -238,6 +259,25 @@ class _Compiler:
     def k_propertyNames(self, names: Any, schema: dict[str, Any]) -> Predicate:
         each = self.schema(names)
         return lambda value: not isinstance(value, dict) or all(map(each, value))
+
+    def k_allOf(self, branches: list[Any], schema: dict[str, Any]) -> Predicate:
+        compiled = [self.schema(branch) for branch in branches]
+        if len(compiled) == 1:
+            return compiled[0]
+        if len(compiled) == 2:
+            first, second = compiled
+            return lambda value: first(value) and second(value)
+        return lambda value: all(branch(value) for branch in compiled)
+
+    def k_anyOf(self, branches: list[Any], schema: dict[str, Any]) -> Predicate:
+        compiled = [self.schema(branch) for branch in branches]
+        if len(compiled) == 1:
+            return compiled[0]
+        return lambda value: any(branch(value) for branch in compiled)
+
+    def k_not(self, negated: Any, schema: dict[str, Any]) -> Predicate:
+        compiled = self.schema(negated)
+        return lambda value: not compiled(value)
 
     def k_oneOf(self, branches: list[Any], schema: dict[str, Any]) -> Predicate:
         compiled = [self.schema(branch) for branch in branches]
@@ -259,6 +299,18 @@ class _Compiler:
         named = {key: self.schema(sub) for key, sub in properties.items()}
         extra = schema.get("additionalProperties", True)
         others = None if extra is True else self.schema(extra)
+        if others is None:  # only the named keys are checked: look those up rather than walk every key
+            checked = tuple((key, sub) for key, sub in named.items() if sub is not _always)
+
+            def check_named(value: Any) -> bool:
+                if not isinstance(value, dict):
+                    return True
+                for key, sub in checked:  # noqa: SIM110  (a loop: all() over a generator is slower here)
+                    if key in value and not sub(value[key]):
+                        return False
+                return True
+
+            return check_named
 
         def check(value: Any) -> bool:
             if not isinstance(value, dict):
@@ -285,17 +337,24 @@ class _Compiler:
         return lambda value: not isinstance(value, dict) or all(map(each, value.values()))
 
 
-def compile_schema(schema: dict[str, Any]) -> Predicate:
+def compile_schema(schema: dict[str, Any], resources: tuple[dict[str, Any], ...] = (),
+                   formats: bool = True) -> Predicate:
     """A predicate that is True exactly when jsonschema finds no error in a value (Draft 2020-12).
 
-    Raises :class:`Unsupported` for a schema that uses a keyword it does not know.
+    ``resources`` are the documents its references may name by their ``$id``;
+    ``formats`` False matches a jsonschema validator given no format checker
+    (``format`` is then an annotation). Raises :class:`Unsupported` for a
+    schema that uses a keyword it does not know.
 
     >>> valid = compile_schema({"type": "object", "required": ["a"], "additionalProperties": False,
     ...                         "properties": {"a": {"type": "integer", "minimum": 1}}})
     >>> valid({"a": 2}), valid({"a": 0}), valid({"a": True}), valid({"a": 1, "b": 2}), valid({})
     (True, False, False, False, False)
     """
-    return _Compiler(schema).schema(schema)
+    others: dict[str, _Compiler] = {}
+    for resource in resources:
+        others[resource["$id"]] = _Compiler(resource, others, formats)
+    return _Compiler(schema, others, formats).schema(schema)
 
 
 @cache

@@ -17,6 +17,10 @@ def check(project: Project) -> list[Problem]:
     loop through it, silently drop out of the analysis. A bad edit must fail
     the check, not make a pipeline vanish from it.
 
+    With `check --lineage`, an OpenLineage event that is not valid JSON, or
+    an event file that cannot be read, is reported here too, at its file and
+    line; the rest of the file is still read.
+
     ## Example
     ```yaml
     steps:

@@ -34,6 +34,14 @@ def check(project: Project) -> list[Problem]:
       or a block that is not a mapping, or for `overrides` a list) leaves the
       whole file out. A block left empty declares nothing.
 
+    With `check --lineage`, an OpenLineage event that breaks the OpenLineage
+    schema (or one of the facets loopscan reads: `parent`, `symlinks`,
+    `tags`, `inputStatistics`, `dataQualityMetrics`, `outputStatistics`),
+    that is larger than 16 MiB, nested too deeply, or names a job, dataset
+    or run with control characters, is reported here at its file and line.
+    That event is left out (a broken facet alone: that facet), and the rest
+    of the file is still read.
+
     ## Example
     ```yaml
     datasets:

@@ -1,0 +1,1 @@
+"""Observed lineage: the manifests compared with what really ran, as OpenLineage run events report it."""
