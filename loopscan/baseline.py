@@ -25,6 +25,7 @@ The file is JSON with one entry per line, so that a bad entry is named by its li
 from __future__ import annotations
 
 import json
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 from datetime import date
@@ -68,10 +69,33 @@ class Entry:
 class Baseline:
     file: str
     entries: tuple[Entry, ...]
+    folder: str = "."
+    """Where the baseline file lies: the files its entries name are relative to it."""
 
 
-def create(findings: Sequence[Finding], expires: date, today: date) -> tuple[str, int]:
-    """The baseline file of every finding in force, each entry expiring on ``expires``, and how many it records."""
+def _at_file(file: str, folder: str) -> str:
+    """A finding's file as an entry writes it: relative to the baseline file's folder, so that it matches
+    from any working directory.
+
+    >>> _at_file("team/a.yaml", "team")
+    'a.yaml'
+    """
+    return os.path.relpath(os.path.abspath(file), os.path.abspath(folder)).replace(os.sep, "/")
+
+
+def _identity(finding: Finding, folder: str) -> tuple[str, str, str]:
+    """:attr:`Finding.identity`, with a file of a finding about no node or loop as :func:`_at_file` writes it."""
+    problem = finding.problem
+    if problem.node or problem.loop:
+        return finding.identity
+    return (finding.rule, problem.pipeline or "", f"{_at_file(problem.location.file, folder)}\n{problem.message}")
+
+
+def create(findings: Sequence[Finding], expires: date, today: date, folder: str = ".") -> tuple[str, int]:
+    """The baseline file of every finding in force, each entry expiring on ``expires``, and how many it records.
+
+    ``folder`` is where the baseline file is written: files are recorded relative to it.
+    """
     lines = []
     for finding in findings:
         if not finding.in_force:
@@ -83,7 +107,7 @@ def create(findings: Sequence[Finding], expires: date, today: date) -> tuple[str
         elif problem.loop:
             entry["loop"] = problem.loop
         else:
-            entry["file"] = problem.location.file
+            entry["file"] = _at_file(problem.location.file, folder)
         entry["expires"] = expires.isoformat()
         entry["message"] = problem.message
         lines.append("    " + json.dumps(entry, ensure_ascii=False))
@@ -141,7 +165,7 @@ def load(path: str, shown: str) -> Baseline:
         if not subject:
             raise fail("names no \"node\" (or \"loop\", or \"file\" and \"message\") for the finding it records")
         read.append(Entry(item["rule"], item.get("pipeline", ""), subject, expires, at, item.get("message", "")))
-    return Baseline(shown, tuple(read))
+    return Baseline(shown, tuple(read), os.path.dirname(path) or ".")
 
 
 def apply(findings: Sequence[Finding], baseline: Baseline, today: date) -> tuple[list[Finding], list[Entry]]:
@@ -155,7 +179,7 @@ def apply(findings: Sequence[Finding], baseline: Baseline, today: date) -> tuple
     used: set[tuple[str, str, str]] = set()
     marked = []
     for finding in findings:
-        known = by_identity.get(finding.identity) if finding.suppressed is None else None
+        known = by_identity.get(_identity(finding, baseline.folder)) if finding.suppressed is None else None
         if known is None:
             marked.append(finding)
             continue

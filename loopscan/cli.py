@@ -278,7 +278,7 @@ def baseline_create_command(
         raise UserError(f"--expires {expires} is not after today ({day.isoformat()}): a baseline must end later")
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
     report = run(candidates, loaded_config, rules, day)
-    text, recorded = create(report.findings, until, day)
+    text, recorded = create(report.findings, until, day, os.path.dirname(output) if output else ".")
     _emit(text, output)
     _note(f"loopscan: recorded {recorded} finding{'s' if recorded != 1 else ''} in {output}, until {expires}")
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from tests.conftest import ECHO_LOOP, TODAY, Run, Write, assert_usage_error, sarif_errors
 
 BASELINE = ".loopscan-baseline.json"
@@ -105,3 +107,18 @@ def test_a_bad_baseline_file_is_a_clear_error_with_its_line(project: Write, run:
         Path("b.json").write_text(text, encoding="utf-8")
         assert_usage_error(run("check", ".", "--baseline", "b.json"), message)
     assert_usage_error(run("check", ".", "--baseline", "missing.json"), "cannot read baseline 'missing.json'")
+
+
+def test_an_entry_for_a_file_matches_from_any_working_directory(
+        project: Write, run: Run, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    # A file that cannot be parsed has no node: its entry names the file, relative to the baseline's folder.
+    project("team/pipeline.yaml", ECHO_LOOP)
+    project("team/broken.yaml", "x: [\n")
+    monkeypatch.chdir(tmp_path / "team")
+    made = run("baseline", "create", ".", "--today", TODAY, "--expires", "2027-03-31", "-o", BASELINE)
+    assert made.code == 0, made.err
+    assert '"file": "broken.yaml"' in (tmp_path / "team" / BASELINE).read_text(encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    checked = run("check", "team", "--today", TODAY, "--baseline", f"team/{BASELINE}", "-f", "json")
+    assert checked.code == 0, checked.out + checked.err
+    assert all(finding.get("baselined") for finding in checked.json()["findings"])
