@@ -544,6 +544,9 @@ def report_command(
     ignore: IgnoreOpt = None,
     today: TodayOpt = None,
     config: ConfigOpt = None,
+    baseline: Annotated[str | None, typer.Option(
+        "--baseline", metavar="FILE",
+        help="Mark the findings this baseline knows as baselined, and list its entries with their days left.")] = None,
 ) -> None:
     """One self-contained HTML file for an architecture review: plays, diagram, loops, findings, overrides."""
     from loopscan.linter import analyse
@@ -554,8 +557,15 @@ def report_command(
     if link_base is not None and not link_base.startswith(("https://", "http://")):
         raise UserError(f"--link-base {link_base!r} is not an http(s) URL")
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, None, False)
-    project = analyse(candidates, loaded_config, _parse_today(today))
+    day = _parse_today(today)
+    known = _read_baseline(baseline) if baseline is not None else None
+    project = analyse(candidates, loaded_config, day)
     result = make_report(project, rules, loaded_config)
+    if known is not None:
+        from loopscan.baseline import apply
+
+        result.findings, result.unused_baseline = apply(result.findings, known, day)
+        result.baseline = known.file
     witnesses = {loop.id: project.facts.waypoints(project.facts.witness(loop.generate)) for loop in result.loops}
     try:
         drawing, notes = _draw_graph(project, GraphFormat.svg, False, GraphView(None, False, None), timeout)
@@ -564,7 +574,8 @@ def report_command(
         note = " ".join(notes) or "The full diagram; scroll to zoom, drag to pan."
     except UserError as err:
         svg, note = None, f"The diagram could not be drawn: {err}"
-    _emit(render(result, ReviewInput(project.today, review(project), witnesses, svg, note, link_base)), output)
+    _emit(render(result, ReviewInput(project.today, review(project), witnesses, svg, note, link_base,
+                                     known.entries if known is not None else None)), output)
     raise typer.Exit(1 if _say_unusable(project, "it is left out of the review") else 0)
 
 

@@ -122,3 +122,15 @@ def test_an_entry_for_a_file_matches_from_any_working_directory(
     checked = run("check", "team", "--today", TODAY, "--baseline", f"team/{BASELINE}", "-f", "json")
     assert checked.code == 0, checked.out + checked.err
     assert all(finding.get("baselined") for finding in checked.json()["findings"])
+
+
+def test_a_bad_baseline_file_stops_the_report_with_its_line(project: Write, run: Run) -> None:
+    project("echo.yaml", ECHO_LOOP)
+    Path("b.json").write_text(
+        '{"loopscan_baseline": 1, "entries": [\n  {"rule": "LS301", "node": "echo:speak", "expires": "someday"}\n]}',
+        encoding="utf-8")
+    assert_usage_error(run("report", ".", "-o", "review.html", "--baseline", "b.json"),
+                       "b.json:2:43: baseline entry 1: \"expires\" 'someday' is not a date")
+    assert not Path("review.html").exists()
+    assert_usage_error(run("report", ".", "-o", "review.html", "--baseline", "missing.json"),
+                       "cannot read baseline 'missing.json'")

@@ -7,6 +7,7 @@ hostile names must add no element and run no script.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -174,3 +175,62 @@ def test_the_overrides_show_with_their_days_left_soonest_first(
     ]
     assert opened.page.locator("#overrides b").count() == 0  # the reason is text, not markup
     assert opened.errors == [] and opened.requests == [opened.url]
+
+
+HOSTILE = "</script><img src=x onerror=alert(1)>"
+
+
+def test_the_baseline_shows_its_entries_with_days_left_and_marks_the_findings_it_knows(
+    run: Run, browser: Any, project: Callable[[str, str], Path]
+) -> None:
+    from tests.conftest import ECHO_LOOP
+
+    project("echo.yaml", ECHO_LOOP)
+    hostile = json.dumps(HOSTILE)
+    Path("baseline.json").write_text(
+        '{\n  "loopscan_baseline": 1,\n  "created": "2026-10-01",\n  "entries": [\n'
+        '    {"rule": "LS301", "pipeline": "echo", "node": "echo:speak", "expires": "2027-03-31", '
+        '"message": "known"},\n'
+        '    {"rule": "LS201", "pipeline": "echo", "node": "echo:learn", "expires": "2026-11-01"},\n'
+        f'    {{"rule": "LS999", "pipeline": {hostile}, "node": {hostile}, "expires": "2027-01-31", '
+        f'"message": {hostile}}}\n'
+        '  ]\n}\n', encoding="utf-8")
+    opened = Opened(browser, report_of(run, ".", "--baseline", "baseline.json"))
+    assert opened.dialogs == [] and opened.errors == [] and opened.requests == [opened.url]
+    entries = opened.page.eval_on_selector_all(
+        "#baseline tr.baseline-entry", "rows => rows.map(r => [r.className, ...[...r.cells].map(c => c.textContent)])")
+    assert entries == [
+        ["baseline-entry flagged", "2026-11-01", "-23", "expired", "LS201", "echo", "echo:learn",
+         "baseline.json:6", "-"],
+        ["baseline-entry flagged", "2027-01-31", "68", "matches nothing", "LS999", HOSTILE, HOSTILE,
+         "baseline.json:7", HOSTILE],
+        ["baseline-entry", "2027-03-31", "127", "in force", "LS301", "echo", "echo:speak", "baseline.json:5",
+         "known"],
+    ]
+    by_rule = {row[1].split()[0]: row for row in opened.rows()}
+    assert by_rule["LS301"][4].endswith("(baseline entry until 2027-03-31)") and by_rule["LS301"][5] == "baselined"
+    assert by_rule["LS201"][4].endswith("(baseline entry expired 2026-11-01)")
+    assert by_rule["LS201"][5] == "baseline expired"
+    assert {row[5] for rule, row in by_rule.items() if rule not in ("LS301", "LS201")} == {"in force"}
+    opened.page.select_option("#filter-status", "baselined")
+    assert [row[1] for row in opened.rows()] == ["LS301 ungated-loop"]
+    summary = opened.page.text_content("body > p") or ""
+    assert summary.endswith("0 overridden, 1 baselined."), summary
+    # The hostile entry is text: no element, no script, no dialog.
+    outside_svg = opened.page.eval_on_selector_all(
+        "body *:not(#diagram *)", "els => [...new Set(els.map(e => e.localName))]")
+    assert "img" not in outside_svg
+    assert opened.page.locator("script").count() == 2
+    assert opened.dialogs == [] and opened.errors == []
+
+
+def test_a_report_without_a_baseline_has_no_baseline_section(
+    run: Run, browser: Any, project: Callable[[str, str], Path]
+) -> None:
+    from tests.conftest import ECHO_LOOP
+
+    project("echo.yaml", ECHO_LOOP)
+    opened = Opened(browser, report_of(run, "."))
+    assert opened.page.locator("#baseline").count() == 0
+    assert {row[5] for row in opened.rows()} == {"in force"}
+    assert opened.page.eval_on_selector_all("#filter-status option", "os => os.map(o => o.value)") == ["", "in force"]

@@ -26,7 +26,8 @@ from html import escape
 from typing import Any
 
 from loopscan.analysis.facts import Loop
-from loopscan.findings import Waypoint, elided
+from loopscan.baseline import Entry
+from loopscan.findings import Finding, Waypoint, elided
 from loopscan.linter import Report
 from loopscan.overrides import Review
 
@@ -46,6 +47,8 @@ class ReviewInput:
     """The diagram as SVG markup from Graphviz, or None when it could not be drawn."""
     diagram_note: str
     link_base: str | None = None
+    baseline: Sequence[Entry] | None = None
+    """Every entry of the baseline the findings were marked with (``--baseline``), or None without one."""
 
 
 STYLE = """
@@ -55,7 +58,7 @@ table{border-collapse:collapse;width:100%}td,th{border-bottom:1px solid #ddd;pad
 vertical-align:top}th{background:#f4f4f4}.error{color:#b00020;font-weight:600}.warning{color:#a15c00}
 .info{color:#555}.pass{color:#2e7d32}#diagram{border:1px solid #ccc;height:520px;overflow:hidden;cursor:grab;
 background:#fff}#diagram svg{width:100%;height:100%}.filters select{margin-right:1em}.note{color:#555}
-code{font-size:12px}
+code{font-size:12px}.flag{color:#b00020;font-weight:600}
 """
 
 SCRIPT = r"""
@@ -63,20 +66,21 @@ SCRIPT = r"""
 'use strict';
 var data=JSON.parse(document.getElementById('loopscan-data').textContent);
 var PAGE=data.page, page=0;
-var sel={severity:'',rule:'',play:'',pipeline:''};
+var sel={severity:'',rule:'',play:'',pipeline:'',status:''};
 function cell(row,text,cls){var td=document.createElement('td');td.textContent=text;if(cls)td.className=cls;
 row.appendChild(td);return td;}
 function href(f){if(data.linkBase)return data.linkBase+f.file.split('/').map(encodeURIComponent).join('/')+
 '#L'+f.line;return './'+f.file.split('/').map(encodeURIComponent).join('/');}
 function shown(){return data.findings.filter(function(f){
 return (!sel.severity||f.severity===sel.severity)&&(!sel.rule||f.rule===sel.rule)&&
-(!sel.play||String(f.play)===sel.play)&&(!sel.pipeline||f.pipeline===sel.pipeline);});}
+(!sel.play||String(f.play)===sel.play)&&(!sel.pipeline||f.pipeline===sel.pipeline)&&
+(!sel.status||f.status===sel.status);});}
 function draw(){var rows=shown(),body=document.getElementById('findings-body');
 var pages=Math.max(1,Math.ceil(rows.length/PAGE));if(page>=pages)page=pages-1;body.textContent='';
 rows.slice(page*PAGE,(page+1)*PAGE).forEach(function(f){var tr=document.createElement('tr');
 tr.className='finding';cell(tr,f.severity,f.severity);cell(tr,f.rule+' '+f.name);cell(tr,f.pipeline||'-');
 var td=cell(tr,'');var a=document.createElement('a');a.href=href(f);a.textContent=f.file+':'+f.line;
-td.appendChild(a);cell(tr,f.message+(f.suppressed?' (overridden: '+f.suppressed+')':''));body.appendChild(tr);});
+td.appendChild(a);cell(tr,f.message+f.note);cell(tr,f.status);body.appendChild(tr);});
 document.getElementById('findings-count').textContent=rows.length+' of '+data.findings.length+
 ' findings; page '+(page+1)+' of '+pages;}
 function fill(id,key,values){var s=document.getElementById(id);values.forEach(function(v){
@@ -86,6 +90,7 @@ fill('filter-severity','severity',data.severities.map(function(v){return [v,v];}
 fill('filter-rule','rule',data.rules.map(function(v){return [v[0],v[0]+' '+v[1]];}));
 fill('filter-play','play',data.plays.map(function(v){return [v[0],v[1]];}));
 fill('filter-pipeline','pipeline',data.pipelines.map(function(v){return [v,v];}));
+fill('filter-status','status',data.statuses.map(function(v){return [v,v];}));
 document.getElementById('prev').addEventListener('click',function(){if(page>0){page--;draw();}});
 document.getElementById('next').addEventListener('click',function(){page++;draw();});
 draw();
@@ -135,7 +140,7 @@ def render(report: Report, extra: ReviewInput) -> str:
     findings = [{
         "rule": f.rule, "name": f.name, "severity": f.severity.label, "play": plays.get(f.rule, 0),
         "message": f.message, "file": f.location.file, "line": f.location.line,
-        "pipeline": f.problem.pipeline, "suppressed": f.suppressed.reason if f.suppressed else None,
+        "pipeline": f.problem.pipeline, "status": _status(f), "note": _note(f),
     } for f in report.findings]
     play_labels = {rule.play: rule.play_label for rule in report.rules}
     data = {
@@ -146,6 +151,7 @@ def render(report: Report, extra: ReviewInput) -> str:
         "rules": sorted({(f["rule"], f["name"]) for f in findings}),
         "plays": sorted(play_labels.items()),
         "pipelines": sorted({f["pipeline"] for f in findings if f["pipeline"]}),
+        "statuses": [status for status in STATUSES if any(f["status"] == status for f in findings)],
     }
     counts = report.counts()
     parts = [
@@ -156,7 +162,8 @@ def render(report: Report, extra: ReviewInput) -> str:
         f"<h1>loopscan review, {escape(extra.today.isoformat())}</h1>",
         f"<p>{len(report.files):,} files, {report.pipelines:,} pipelines, {report.nodes:,} nodes, "
         f"{len(report.loops):,} loops; {counts['error']:,} errors, {counts['warning']:,} warnings, "
-        f"{counts['info']:,} info, {counts['suppressed']:,} overridden.</p>",
+        f"{counts['info']:,} info, {counts['suppressed']:,} overridden"
+        + (f", {counts['baselined']:,} baselined" if "baselined" in counts else "") + ".</p>",
         _plays(report),
         "<h2>Diagram</h2>",
         f"<p class=\"note\">{escape(extra.diagram_note)}</p>",
@@ -164,10 +171,32 @@ def render(report: Report, extra: ReviewInput) -> str:
         _loops(report.loops, extra.witnesses),
         _findings_section(),
         _overrides(extra.reviews),
+        _baseline(extra.baseline, report.unused_baseline, extra.today) if extra.baseline is not None else "",
         f"<script type=\"application/json\" id=\"loopscan-data\">{script_json(data)}</script>",
         f"<script>{SCRIPT}</script></body></html>\n",
     ]
     return "\n".join(part for part in parts if part)
+
+
+STATUSES = ("in force", "overridden", "baselined", "baseline expired")
+"""What became of a finding, in the order the status filter offers them."""
+
+
+def _status(finding: Finding) -> str:
+    if finding.suppressed is not None:
+        return "overridden"
+    if finding.baselined is not None:
+        return "baseline expired" if finding.baselined.expired else "baselined"
+    return "in force"
+
+
+def _note(finding: Finding) -> str:
+    """What the message cell adds: the override's reason, or the baseline entry's expiry (as ``check`` says it)."""
+    if finding.suppressed is not None:
+        return f" (overridden: {finding.suppressed.reason})"
+    if finding.baselined is not None:
+        return f" (baseline entry {'expired' if finding.baselined.expired else 'until'} {finding.baselined.expires})"
+    return ""
 
 
 def _plays(report: Report) -> str:
@@ -205,11 +234,11 @@ def _loops(loops: Sequence[Loop], witnesses: dict[str, tuple[Waypoint, ...]]) ->
 
 def _findings_section() -> str:
     selects = "".join(f"<label>{name} <select id=\"filter-{name}\"><option value=\"\">all</option></select></label>"
-                      for name in ("severity", "rule", "play", "pipeline"))
+                      for name in ("severity", "rule", "play", "pipeline", "status"))
     return (f"<h2>Findings</h2><div class=\"filters\">{selects}</div><p id=\"findings-count\"></p>"
             "<button id=\"prev\">previous</button> <button id=\"next\">next</button>"
             "<table id=\"findings\"><thead><tr><th>severity</th><th>rule</th><th>pipeline</th><th>where</th>"
-            "<th>message</th></tr></thead><tbody id=\"findings-body\"></tbody></table>")
+            "<th>message</th><th>status</th></tr></thead><tbody id=\"findings-body\"></tbody></table>")
 
 
 def _overrides(reviews: Sequence[Review]) -> str:
@@ -224,4 +253,27 @@ def _overrides(reviews: Sequence[Review]) -> str:
             f"{o.location.file}:{o.location.line}", o.reason or "-")) + "</tr>")
     return ("<h2>Overrides</h2><table id=\"overrides\"><tr><th>expires</th><th>days left</th><th>status</th>"
             "<th>rule</th><th>target</th><th>approved by</th><th>where</th><th>reason</th></tr>"
+            f"{''.join(rows)}</table>")
+
+
+def _baseline(entries: Sequence[Entry], unused: Sequence[Entry], today: date) -> str:
+    """Every baseline entry, the expired ones first (soonest expiry first), each flagged if it matched nothing."""
+    if not entries:
+        return "<h2>Baseline</h2><p>The baseline has no entries.</p>"
+    unmatched = {entry.location for entry in unused}
+    rows = []
+    for entry in sorted(entries, key=lambda e: (e.expires, e.location.file, e.location.line)):
+        days_left = (entry.expires - today).days
+        flags = (["expired"] if entry.expires < today else []) + (["matches nothing"] if entry.location in unmatched
+                                                                   else [])
+        status = "; ".join(flags) or "in force"
+        cells = "".join(f"<td>{escape(cell)}</td>" for cell in (
+            entry.expires.isoformat(), str(days_left)))
+        cells += f"<td class=\"{'flag' if flags else 'pass'}\">{escape(status)}</td>"
+        cells += "".join(f"<td>{escape(cell)}</td>" for cell in (
+            entry.rule, entry.pipeline or "-", entry.subject.splitlines()[0],
+            f"{entry.location.file}:{entry.location.line}", entry.message or "-"))
+        rows.append(f"<tr class=\"baseline-entry{' flagged' if flags else ''}\">{cells}</tr>")
+    return ("<h2>Baseline</h2><table id=\"baseline\"><tr><th>expires</th><th>days left</th><th>status</th>"
+            "<th>rule</th><th>pipeline</th><th>about</th><th>where</th><th>message</th></tr>"
             f"{''.join(rows)}</table>")
