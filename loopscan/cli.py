@@ -547,8 +547,11 @@ def report_command(
     baseline: Annotated[str | None, typer.Option(
         "--baseline", metavar="FILE",
         help="Mark the findings this baseline knows as baselined, and list its entries with their days left.")] = None,
+    lineage: LineageOpt = None,
+    lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """One self-contained HTML file for an architecture review: plays, diagram, loops, findings, overrides."""
+    from loopscan.config import display_path
     from loopscan.linter import analyse
     from loopscan.linter import report as make_report
     from loopscan.overrides import review
@@ -559,7 +562,9 @@ def report_command(
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, None, False)
     day = _parse_today(today)
     known = _read_baseline(baseline) if baseline is not None else None
-    project = analyse(candidates, loaded_config, day)
+    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
+    events = _read_lineage(lineage) if lineage else None
+    project = analyse(candidates, loaded_config, day, events, lineage_include_failed)
     result = make_report(project, rules, loaded_config)
     if known is not None:
         from loopscan.baseline import apply

@@ -234,3 +234,20 @@ def test_a_report_without_a_baseline_has_no_baseline_section(
     assert opened.page.locator("#baseline").count() == 0
     assert {row[5] for row in opened.rows()} == {"in force"}
     assert opened.page.eval_on_selector_all("#filter-status option", "os => os.map(o => o.value)") == ["", "in force"]
+
+
+def test_with_lineage_a_finding_shows_the_events_that_observed_it(
+    run: Run, browser: Any, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from tests.lineage_events import RUNS, organisation
+
+    monkeypatch.chdir(tmp_path)
+    events = str(organisation(tmp_path).relative_to(tmp_path))
+    first = next(number for number, line in enumerate((tmp_path / events).read_text().splitlines(), 1)
+                 if f'"runId": "{RUNS["chat/serve-answers"]}"' in line)
+    opened = Opened(browser, report_of(run, ".", "--lineage", events, "--select", "LS701"))
+    assert opened.errors == [] and opened.requests == [opened.url]
+    rows = opened.rows()
+    assert [(row[1], row[3]) for row in rows] == [("LS701 hidden-loop", "chat.yaml:9")]
+    assert rows[0][4].endswith(f" (observed: job chat/serve-answers, run {RUNS['chat/serve-answers']}, "
+                               f"2026-03-01T10:00:00Z ({events}:{first}); and 3 more observations)"), rows[0][4]

@@ -27,7 +27,7 @@ from typing import Any
 
 from loopscan.analysis.facts import Loop
 from loopscan.baseline import Entry
-from loopscan.findings import Finding, Waypoint, elided
+from loopscan.findings import Finding, Waypoint, elided, observed_note
 from loopscan.linter import Report
 from loopscan.overrides import Review
 
@@ -191,12 +191,15 @@ def _status(finding: Finding) -> str:
 
 
 def _note(finding: Finding) -> str:
-    """What the message cell adds: the override's reason, or the baseline entry's expiry (as ``check`` says it)."""
+    """What the message cell adds: the observed evidence (``--lineage``), then the override's reason or the
+    baseline entry's expiry, as ``check`` says them."""
+    note = observed_note(finding.problem.evidence)
     if finding.suppressed is not None:
-        return f" (overridden: {finding.suppressed.reason})"
+        return f"{note} (overridden: {finding.suppressed.reason})"
     if finding.baselined is not None:
-        return f" (baseline entry {'expired' if finding.baselined.expired else 'until'} {finding.baselined.expires})"
-    return ""
+        ended = "expired" if finding.baselined.expired else "until"
+        return f"{note} (baseline entry {ended} {finding.baselined.expires})"
+    return note
 
 
 def _plays(report: Report) -> str:
