@@ -256,3 +256,12 @@ def test_a_broken_events_file_is_said_with_its_line_and_the_trace_still_printed(
         "broken.jsonl:2:1: LS002 the event is nested too deeply to read; the trace leaves it out",
         "missing.jsonl:1:1: LS001 cannot read the lineage file: missing.jsonl does not exist; the trace leaves it out",
     ]
+
+
+def test_the_config_names_the_lineage_when_the_command_line_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    _organisation(tmp_path, monkeypatch)
+    (tmp_path / "loopscan.yaml").write_text("lineage: [events/]\n")
+    result = run("trace", ASSISTANT, "-f", "json")
+    assert result.code == 0, result.err
+    assert result.json()["upstream"]["path"] == OBSERVED_PATH
