@@ -53,9 +53,9 @@ WITNESS_WIDTH = 3.5
 """A loop's edges are drawn bold; the cycle that gets past every gate (or cap) bolder still."""
 
 NO_GATE = "no gate"
+NO_CAP = "no cap"
 OBSERVED_LABEL = "observed"
 """The label of an edge that only the observed lineage shows."""
-NO_CAP = "no cap"
 
 LAYERED_AT_MOST_EDGES = 150
 """The most edges an overview is laid out left to right for; a denser one is laid out by force.
@@ -670,7 +670,7 @@ def _sample_edges(samples: Iterable[tuple[Edge, bool]]) -> tuple[tuple[Node, ...
 
 
 def _edge_samples(edges: Iterable[Edge]) -> list[tuple[Edge, bool]]:
-    """The legend's sample edges (overlap, loop, witness), each with whether the diagram has one like it."""
+    """The legend's sample edges (overlap, loop, witness, path, observed), each with whether one is drawn."""
     drawn = list(edges)
     return [
         (Edge("", "", dashed=True, label="URI overlap"), any(edge.dashed and not edge.observed for edge in drawn)),
