@@ -199,7 +199,11 @@ def test_with_the_lineage_the_trace_of_the_model_reaches_the_chat_product_throug
     # the edge from the copied set into its declared artifact is a URI link the manifests make: not observed
     assert ("s3://lake/train/chat/2026-03-01/", "training:train-set") not in observed
 
-    text = run("trace", ASSISTANT, ".", "--lineage", events).out
+    assert up["undeclared_jobs"] == ["curation/copy-answers"]
+
+    text = run("trace", ASSISTANT, ".", "--lineage", events, "--checklist").out
+    assert "  [ ] declare or stop these jobs no manifest names: curation/copy-answers\n" in text
+    assert "no manifest names" not in run("trace", ASSISTANT, ".", "--checklist").out
     assert ("  a path of AI data: chat:answer -(observed)-> s3://chat/answers/2026-03-01/ -(observed)-> "
             f"{COPY_JOB} -(observed)-> s3://lake/train/chat/2026-03-01/ -> training:train-set\n") in text
     assert "  observed in the lineage, not declared:\n" in text

@@ -98,6 +98,8 @@ class Upstream:
     nodes: int
     observed: tuple[ObservedEdge, ...] = ()
     """The edges of the trace that only the observed lineage shows."""
+    undeclared_jobs: tuple[str, ...] = ()
+    """The jobs upstream that ran in the lineage and that no step names."""
 
 
 @dataclass(frozen=True)
@@ -173,6 +175,7 @@ def upstream(facts: Facts, model: str) -> Upstream:
         anchor=anchor, checkpoint=rollback.checkpoint if rollback else None,
         last_drill=rollback.last_drill.isoformat() if rollback and rollback.last_drill else None,
         nodes=len(visible), observed=observed_edges(flow, [*reached, *trained_by, *models]),
+        undeclared_jobs=tuple(sorted(job for node in visible if (job := flow.nodes[node].get("job")) is not None)),
     )
 
 

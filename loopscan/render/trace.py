@@ -78,6 +78,8 @@ def render_text(result: Upstream | Downstream, checklist: bool = False) -> str:
                   f"  [ ] freeze {printable(result.model)}",
                   f"  [ ] roll back to {printable(result.checkpoint or '(no checkpoint declared)')}",
                   f"  [ ] audit these sources: {_list(tuple(n for n, _ in result.sources))}",
+                  *([f"  [ ] declare or stop these jobs no manifest names: {_list(result.undeclared_jobs)}"]
+                    if result.undeclared_jobs else []),
                   f"  [ ] retrain from anchor {printable(result.anchor or '(no anchor declared)')} "
                   f"with caps {_list(result.caps)}"]
     return "\n".join(lines) + "\n"
