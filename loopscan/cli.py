@@ -603,9 +603,16 @@ def trace_command(
     markdown: Annotated[bool, typer.Option("--md", help="Wrap Mermaid in a ```mermaid block for Markdown.")] = False,
     config: ConfigOpt = None,
     today: TodayOpt = None,
+    lineage: LineageOpt = None,
+    lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
-    """Play 5's audit: the suspect data upstream of a model, or the blast radius downstream of a node."""
+    """Play 5's audit: the suspect data upstream of a model, or the blast radius downstream of a node.
+
+    With ``--lineage``, the trace runs on the declared and the observed flows,
+    and lists each observed edge on it with the event that showed it.
+    """
     from loopscan.analysis.trace import downstream, upstream
+    from loopscan.config import display_path
     from loopscan.linter import analyse
     from loopscan.render.trace import render_json, render_text
     from loopscan.wording import did_you_mean
@@ -615,7 +622,9 @@ def trace_command(
     if markdown and output_format is not TraceFormat.mermaid:
         raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
-    project = analyse(candidates, loaded_config, _parse_today(today))
+    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
+    events = _read_lineage(lineage) if lineage else None
+    project = analyse(candidates, loaded_config, _parse_today(today), events, lineage_include_failed)
     if node not in project.dataflow.nodes:
         raise UserError(f"no node {node!r} in this project{did_you_mean(node, list(project.dataflow.nodes))}")
     is_model = project.facts.kind(node) == "model"
@@ -633,7 +642,12 @@ def trace_command(
     _emit(written, output=None)
     for note in notes:  # only once it is written, as `graph` does
         _note(note)
-    raise typer.Exit(1 if _say_unusable(project, "it is left out of the trace") else 0)
+    # An event that could not be read is a flow the trace may lack: say so, and fail as `check` would.
+    for item in events.problems if events is not None else []:
+        _note(f"{printable(str(item.problem.location))}: {item.rule} {printable(item.problem.message)}; "
+              "the trace leaves it out")
+    unusable = _say_unusable(project, "it is left out of the trace")
+    raise typer.Exit(1 if unusable or (events is not None and events.problems) else 0)
 
 
 def _trace_mermaid(project: Project, result: Upstream | Downstream) -> tuple[str, list[str]]:

@@ -1,4 +1,4 @@
-"""``loopscan trace`` on the cross-team example, and its cost on the interlinked benchmark."""
+"""``loopscan trace`` on the cross-team example, with observed lineage, and its cost on the interlinked benchmark."""
 
 from __future__ import annotations
 
@@ -6,7 +6,19 @@ import time
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
+from openlineage.client.event_v2 import RunState
+
 from tests.conftest import EXAMPLES, TODAY, Result
+from tests.lineage_events import (
+    CHAT_MANIFEST,
+    RUNS,
+    TRAINING_MANIFEST,
+    client_writing_to,
+    dataset,
+    organisation,
+    run_job,
+)
 
 Run = Callable[..., Result]
 MARKETPLACE = str(EXAMPLES / "marketplace")
@@ -144,3 +156,116 @@ def test_md_wraps_the_mermaid_trace_for_a_ticket_and_needs_mermaid(run: Run) -> 
     assert block.code == 0 and block.out == f"```mermaid\n{plain}```\n"
     refused = run("trace", "ranking-train:catalog-lm", MARKETPLACE, "--md")
     assert refused.code == 2 and "use it with -f mermaid" in refused.err
+
+
+ASSISTANT = "training:assistant"
+COPY_JOB = "curation/copy-answers (job)"
+OBSERVED_PATH = ["chat:answer", "s3://chat/answers/2026-03-01/", COPY_JOB, "s3://lake/train/chat/2026-03-01/",
+                 "training:train-set"]
+
+
+def _organisation(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> str:
+    """The organisation of the lineage tests: its manifests, and the events the real client wrote for one day."""
+    monkeypatch.chdir(tmp_path)
+    return str(organisation(tmp_path).relative_to(tmp_path))
+
+
+def _first_line_of_run(events: Path, run_id: str) -> int:
+    return next(number for number, line in enumerate(events.read_text().splitlines(), 1) if run_id in line)
+
+
+def test_with_the_lineage_the_trace_of_the_model_reaches_the_chat_product_through_the_undeclared_job(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    events = _organisation(tmp_path, monkeypatch)
+    declared = run("trace", ASSISTANT, ".", "--upstream", "-f", "json")
+    assert declared.code == 0, declared.err
+    up = declared.json()["upstream"]
+    assert up["sources"] == [] and up["path"] == [] and up["observed"] == []
+    assert "chat:answer" not in declared.out
+
+    result = run("trace", ASSISTANT, ".", "--upstream", "--lineage", events, "-f", "json")
+    assert result.code == 0, result.err
+    up = result.json()["upstream"]
+    assert ["chat:answer", "ai"] in up["sources"]
+    assert up["path"] == OBSERVED_PATH
+    assert up["gates"] == ["training:review"] and up["caps"] == ["training:finetune"]
+    copy_line = _first_line_of_run(tmp_path / events, RUNS["curation/copy-answers"])
+    copied = {"job": "curation/copy-answers", "run_id": RUNS["curation/copy-answers"], "event_type": "START",
+              "event_time": "2026-03-01T10:00:00Z", "file": events, "line": copy_line}
+    observed = {(edge["tail"], edge["head"]): edge["evidence"] for edge in up["observed"]}
+    assert observed[("s3://chat/answers/2026-03-01/", COPY_JOB)] == copied
+    assert observed[(COPY_JOB, "s3://lake/train/chat/2026-03-01/")] == copied
+    assert observed[("chat:answer", "s3://chat/answers/2026-03-01/")]["job"] == "chat/serve-answers"
+    # the edge from the copied set into its declared artifact is a URI link the manifests make: not observed
+    assert ("s3://lake/train/chat/2026-03-01/", "training:train-set") not in observed
+
+    assert up["undeclared_jobs"] == ["curation/copy-answers"]
+
+    text = run("trace", ASSISTANT, ".", "--lineage", events, "--checklist").out
+    assert "  [ ] declare or stop these jobs no manifest names: curation/copy-answers\n" in text
+    assert "no manifest names" not in run("trace", ASSISTANT, ".", "--checklist").out
+    assert ("  a path of AI data: chat:answer -(observed)-> s3://chat/answers/2026-03-01/ -(observed)-> "
+            f"{COPY_JOB} -(observed)-> s3://lake/train/chat/2026-03-01/ -> training:train-set\n") in text
+    assert "  observed in the lineage, not declared:\n" in text
+    assert (f"    s3://chat/answers/2026-03-01/ -> {COPY_JOB}: job curation/copy-answers, "
+            f"run {RUNS['curation/copy-answers']}, 2026-03-01T10:00:00Z ({events}:{copy_line})\n") in text
+
+
+def test_downstream_of_the_chat_answers_with_the_lineage_reaches_the_trained_model(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    events = _organisation(tmp_path, monkeypatch)
+    declared = run("trace", "chat:answers", ".", "--downstream", "-f", "json").json()["downstream"]
+    assert ASSISTANT not in declared["models"] and declared["observed"] == []
+    down = run("trace", "chat:answers", ".", "--downstream", "--lineage", events, "-f", "json").json()["downstream"]
+    assert ASSISTANT in down["models"] and down["loops"] == ["chat:answer"]
+    assert (COPY_JOB, "s3://lake/train/chat/2026-03-01/") in {(e["tail"], e["head"]) for e in down["observed"]}
+
+
+def test_mermaid_draws_the_observed_edges_dashed_and_labelled(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    events = _organisation(tmp_path, monkeypatch)
+    observed = run("trace", ASSISTANT, ".", "--lineage", events, "-f", "json").json()["upstream"]["observed"]
+    result = run("trace", ASSISTANT, ".", "--lineage", events, "-f", "mermaid")
+    assert result.code == 0, result.err
+    assert result.out.count('-.->|"observed"|') == len(observed) == 5
+    assert '-.->|"observed in the lineage, not declared"|' in result.out  # the legend
+    assert '"observed' not in run("trace", ASSISTANT, ".", "-f", "mermaid").out
+
+
+def test_failed_runs_reach_the_trace_only_when_asked(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "chat.yaml").write_text(CHAT_MANIFEST)
+    (tmp_path / "training.yaml").write_text(TRAINING_MANIFEST)
+    client = client_writing_to(tmp_path / "events.jsonl")
+    run_job(client, "curation/copy-answers", RUNS["curation/copy-answers"],
+            [dataset("s3://chat", "answers/")], [dataset("s3://lake", "train/chat/")], end=RunState.FAIL)
+    completed = run("trace", ASSISTANT, ".", "--lineage", "events.jsonl", "-f", "json").json()["upstream"]
+    assert completed["path"] == [] and completed["observed"] == []
+    failed_too = run("trace", ASSISTANT, ".", "--lineage", "events.jsonl", "--lineage-include-failed",
+                     "-f", "json").json()["upstream"]
+    assert failed_too["path"][0] == "chat:answer" and COPY_JOB in failed_too["path"]
+    assert {edge["evidence"]["event_type"] for edge in failed_too["observed"]} == {"START"}
+
+
+def test_a_broken_events_file_is_said_with_its_line_and_the_trace_still_printed(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    _organisation(tmp_path, monkeypatch)
+    (tmp_path / "broken.jsonl").write_text('{"eventType": \n' + "[" * 100_000 + "]" * 100_000 + "\n")
+    result = run("trace", ASSISTANT, ".", "--lineage", "broken.jsonl", "--lineage", "missing.jsonl")
+    assert result.code == 1
+    assert "Traceback" not in result.out + result.err
+    assert result.out.startswith(f"upstream of {ASSISTANT}: ")
+    assert result.err.splitlines() == [
+        "broken.jsonl:1:15: LS001 not valid JSON: Expecting value; the trace leaves it out",
+        "broken.jsonl:2:1: LS002 the event is nested too deeply to read; the trace leaves it out",
+        "missing.jsonl:1:1: LS001 cannot read the lineage file: missing.jsonl does not exist; the trace leaves it out",
+    ]
+
+
+def test_the_config_names_the_lineage_when_the_command_line_does_not(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, run: Run) -> None:
+    _organisation(tmp_path, monkeypatch)
+    (tmp_path / "loopscan.yaml").write_text("lineage: [events/]\n")
+    result = run("trace", ASSISTANT, "-f", "json")
+    assert result.code == 0, result.err
+    assert result.json()["upstream"]["path"] == OBSERVED_PATH

@@ -29,6 +29,7 @@ from dataclasses import dataclass, replace
 from difflib import get_close_matches
 
 from loopscan.analysis.facts import Facts
+from loopscan.graph.observed import OBSERVED
 from loopscan.printable import NOT_IN_A_LABEL
 from loopscan.project import Project
 from loopscan.sources.manifest import Artifact, Manifest, Step
@@ -53,6 +54,8 @@ WITNESS_WIDTH = 3.5
 
 NO_GATE = "no gate"
 NO_CAP = "no cap"
+OBSERVED_LABEL = "observed"
+"""The label of an edge that only the observed lineage shows."""
 
 LAYERED_AT_MOST_EDGES = 150
 """The most edges an overview is laid out left to right for; a denser one is laid out by force.
@@ -95,6 +98,8 @@ class Edge:
     width: float = EDGE_WIDTH
     dashed: bool = False
     label: str = ""
+    observed: bool = False
+    """The edge is in the observed lineage only: no manifest declares it."""
 
 
 @dataclass(frozen=True)
@@ -162,10 +167,11 @@ def build_diagram(project: Project, pipeline: str | None = None, loops_only: boo
 
 
 def subgraph_edges(project: Project, drawn: Iterable[str], components: Mapping[str, int]) -> tuple[Edge, ...]:
-    """The data-flow edges between drawn nodes, sorted: red and bold on a loop, dashed where URIs overlap."""
+    """The data-flow edges between drawn nodes, sorted: red and bold on a loop, dashed where URIs overlap, dashed
+    and labelled ``observed`` where only the observed lineage shows the flow."""
     flow = project.dataflow
     inside = set(drawn)
-    return tuple(_edge(tail, head, flow.succ[tail][head]["link"], components)
+    return tuple(_edge(tail, head, flow.succ[tail][head]["link"], components, OBSERVED in flow.succ[tail][head])
                  for tail, head in sorted((tail, head) for tail in inside for head in flow.succ[tail]
                                           if head in inside))
 
@@ -438,12 +444,13 @@ def loop_components(facts: Facts) -> dict[str, int]:
     return found
 
 
-def _edge(tail: str, head: str, overlap: bool, components: Mapping[str, int]) -> Edge:
-    """A data-flow edge; red and bold on a loop, dashed when it is a URI overlap."""
+def _edge(tail: str, head: str, overlap: bool, components: Mapping[str, int], observed: bool = False) -> Edge:
+    """A data-flow edge; red and bold on a loop, dashed when it is a URI overlap or only observed."""
     component = components.get(tail)
     on_loop = component is not None and components.get(head) == component
     return Edge(tail, head, color=LOOP_EDGE if on_loop else PLAIN_EDGE,
-                width=LOOP_WIDTH if on_loop else EDGE_WIDTH, dashed=overlap)
+                width=LOOP_WIDTH if on_loop else EDGE_WIDTH, dashed=overlap or observed,
+                label=OBSERVED_LABEL if observed else "", observed=observed)
 
 
 def mark_witnesses(edges: Iterable[Edge], ungated: Mapping[str, list[str]],
@@ -471,7 +478,7 @@ def mark_witnesses(edges: Iterable[Edge], ungated: Mapping[str, list[str]],
         key = (edge.tail, edge.head)
         if key in widened:
             words = [edge.label, *labels.get(key, ())] if edge.label else labels.get(key, [])
-            edge = Edge(edge.tail, edge.head, LOOP_EDGE, WITNESS_WIDTH, edge.dashed, ", ".join(words))
+            edge = replace(edge, color=LOOP_EDGE, width=WITNESS_WIDTH, label=", ".join(words))
         marked.append(edge)
     return tuple(marked)
 
@@ -663,13 +670,15 @@ def _sample_edges(samples: Iterable[tuple[Edge, bool]]) -> tuple[tuple[Node, ...
 
 
 def _edge_samples(edges: Iterable[Edge]) -> list[tuple[Edge, bool]]:
-    """The legend's sample edges (overlap, loop, witness), each with whether the diagram has one like it."""
+    """The legend's sample edges (overlap, loop, witness, path, observed), each with whether one is drawn."""
     drawn = list(edges)
     return [
-        (Edge("", "", dashed=True, label="URI overlap"), any(edge.dashed for edge in drawn)),
+        (Edge("", "", dashed=True, label="URI overlap"), any(edge.dashed and not edge.observed for edge in drawn)),
         (Edge("", "", LOOP_EDGE, LOOP_WIDTH, label="on a loop"), any(edge.width == LOOP_WIDTH for edge in drawn)),
         (Edge("", "", LOOP_EDGE, WITNESS_WIDTH, label="cycle with no gate or no cap"),
          any(edge.width == WITNESS_WIDTH and edge.color == LOOP_EDGE for edge in drawn)),
         (Edge("", "", PATH_EDGE, WITNESS_WIDTH, label="a path of AI data"),
          any(edge.color == PATH_EDGE for edge in drawn)),
+        (Edge("", "", dashed=True, label="observed in the lineage, not declared", observed=True),
+         any(edge.observed for edge in drawn)),
     ]

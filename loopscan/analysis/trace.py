@@ -4,6 +4,10 @@ Paths are summarised, never enumerated (their number is exponential): one
 breadth-first walk collects the nodes on some path, and the places where the
 walk branches are reported with their number of branches. Each walk visits a
 node and an edge at most once, so a trace is linear in the size of the graph.
+
+With observed lineage, the graph is the union of the declared and the observed
+flows; each edge of the trace that only the lineage shows is listed with the
+event that showed it (:class:`ObservedEdge`).
 """
 
 from __future__ import annotations
@@ -26,7 +30,9 @@ from loopscan.analysis.diagram import (
     text_lines,
 )
 from loopscan.analysis.facts import Facts
-from loopscan.graph.dataflow import is_hub
+from loopscan.findings import Evidence
+from loopscan.graph.dataflow import DataFlow, is_hub
+from loopscan.graph.observed import OBSERVED
 from loopscan.project import Project
 
 SUSPECT = ("ai", "mixed", "unknown")
@@ -52,6 +58,23 @@ def _walk(start: Iterable[str], neighbours: Callable[[str], Iterable[str]]) -> l
 
 
 @dataclass(frozen=True)
+class ObservedEdge:
+    """An edge of a trace that no manifest declares and the lineage showed, with the first event that showed it."""
+
+    tail: str
+    head: str
+    evidence: Evidence
+
+
+def observed_edges(flow: DataFlow, nodes: Iterable[str]) -> tuple[ObservedEdge, ...]:
+    """The observed edges between ``nodes``, sorted by tail and head."""
+    inside = set(nodes)
+    found = [ObservedEdge(tail, head, evidence) for tail in inside for head, edge in flow.succ[tail].items()
+             if head in inside and isinstance(evidence := edge.get(OBSERVED), Evidence)]
+    return tuple(sorted(found, key=lambda edge: (edge.tail, edge.head)))
+
+
+@dataclass(frozen=True)
 class Upstream:
     """What reaches a model's training targets."""
 
@@ -73,6 +96,10 @@ class Upstream:
     checkpoint: str | None
     last_drill: str | None
     nodes: int
+    observed: tuple[ObservedEdge, ...] = ()
+    """The edges of the trace that only the observed lineage shows."""
+    undeclared_jobs: tuple[str, ...] = ()
+    """The jobs upstream that ran in the lineage and that no step names."""
 
 
 @dataclass(frozen=True)
@@ -86,6 +113,8 @@ class Downstream:
     loops: tuple[str, ...]
     branches: tuple[tuple[str, int], ...]
     nodes: int
+    observed: tuple[ObservedEdge, ...] = ()
+    """The edges of the trace that only the observed lineage shows."""
 
 
 def _visible(facts: Facts, nodes: Iterable[str]) -> list[str]:
@@ -121,7 +150,7 @@ def _ai_trail(facts: Facts, targets: Iterable[str]) -> tuple[str, ...]:
 def upstream(facts: Facts, model: str) -> Upstream:
     """Every path by which suspect data reaches the training targets of ``model``, summarised."""
     flow = facts.dataflow
-    _, trained_by, targets, reached = _upstream_walk(facts, model)
+    models, trained_by, targets, reached = _upstream_walk(facts, model)
     inside = set(reached)
     visible = _visible(facts, reached)
     provenance = facts.provenance
@@ -145,7 +174,8 @@ def upstream(facts: Facts, model: str) -> Upstream:
         caps=tuple(sorted({n for n in steps if facts.is_cap(n)})), shares=shares, branches=branches,
         anchor=anchor, checkpoint=rollback.checkpoint if rollback else None,
         last_drill=rollback.last_drill.isoformat() if rollback and rollback.last_drill else None,
-        nodes=len(visible),
+        nodes=len(visible), observed=observed_edges(flow, [*reached, *trained_by, *models]),
+        undeclared_jobs=tuple(sorted(job for node in visible if (job := flow.nodes[node].get("job")) is not None)),
     )
 
 
@@ -164,7 +194,7 @@ def downstream(facts: Facts, start: str) -> Downstream:
         loops=tuple(loops),
         branches=tuple((node, count) for node in visible
                        if (count := sum(1 for s in flow.succ[node] if s in inside)) > 1),
-        nodes=len(visible),
+        nodes=len(visible), observed=observed_edges(flow, reached),
     )
 
 
@@ -199,7 +229,8 @@ def upstream_diagram(project: Project, result: Upstream, whole: bool = True) -> 
     # With no gate (or cap) anywhere upstream, none is on the path either: say so where the path starts.
     missing = ", ".join(word for found, word in ((result.gates, NO_GATE), (result.caps, NO_CAP)) if not found)
     edges = tuple(replace(edge, color=PATH_EDGE, width=WITNESS_WIDTH,
-                          label=missing if (edge.tail, edge.head) == trail[:2] else "")
+                          label=", ".join(word for word in (edge.label, missing if (edge.tail, edge.head) == trail[:2]
+                                                            else "") if word))
                   if (edge.tail, edge.head) in path_edges
                   else edge for edge in subgraph_edges(project, drawn, loop_components(facts)))
     safeguards = " and ".join(counted(len(found), noun) if found else f"no {noun}"

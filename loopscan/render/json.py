@@ -14,7 +14,7 @@ from json.encoder import encode_basestring
 from typing import Any
 
 from loopscan.analysis.facts import Loop
-from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Finding, elided
+from loopscan.findings import ABSENT, NEW, UNCHANGED, UPDATED, Evidence, Finding, elided
 from loopscan.linter import Report
 
 
@@ -197,9 +197,7 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
         entry["baselined"] = {"expires": finding.baselined.expires, "expired": finding.baselined.expired,
                               "file": finding.baselined.location.file, "line": finding.baselined.location.line}
     if problem.evidence:
-        entry["evidence"] = [{"job": item.job, "run_id": item.run_id, "event_type": item.event_type,
-                              "event_time": item.event_time, "file": item.location.file, "line": item.location.line}
-                             for item in problem.evidence]
+        entry["evidence"] = [evidence_entry(item) for item in problem.evidence]
     if finding.suppressed is not None:
         entry["suppressed"] = {
             "reason": finding.suppressed.reason,
@@ -207,3 +205,9 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
             "expires": finding.suppressed.expires,
         }
     return entry
+
+
+def evidence_entry(item: Evidence) -> dict[str, object]:
+    """One observed event as JSON: job, run id, event type and time, and the event's file and line."""
+    return {"job": item.job, "run_id": item.run_id, "event_type": item.event_type,
+            "event_time": item.event_time, "file": item.location.file, "line": item.location.line}
