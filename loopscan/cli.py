@@ -135,15 +135,13 @@ def check_command(
     lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """Scan manifests and report findings."""
-    from loopscan.config import display_path
     from loopscan.findings import Severity
     from loopscan.linter import run
 
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, rules_dir, trust_config)
     day = _parse_today(today)
     known = _read_baseline(baseline) if baseline is not None else None
-    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
-    events = _read_lineage(lineage) if lineage else None
+    events = _observed_lineage(lineage, loaded_config)
     report = run(candidates, loaded_config, rules, day, events, lineage_include_failed)
     if known is not None:
         from loopscan.baseline import apply
@@ -551,7 +549,6 @@ def report_command(
     lineage_include_failed: IncludeFailedOpt = False,
 ) -> None:
     """One self-contained HTML file for an architecture review: plays, diagram, loops, findings, overrides."""
-    from loopscan.config import display_path
     from loopscan.linter import analyse
     from loopscan.linter import report as make_report
     from loopscan.overrides import review
@@ -562,8 +559,7 @@ def report_command(
     loaded_config, candidates, rules = _prepare(paths, config, select, ignore, None, False)
     day = _parse_today(today)
     known = _read_baseline(baseline) if baseline is not None else None
-    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
-    events = _read_lineage(lineage) if lineage else None
+    events = _observed_lineage(lineage, loaded_config)
     project = analyse(candidates, loaded_config, day, events, lineage_include_failed)
     result = make_report(project, rules, loaded_config)
     if known is not None:
@@ -612,7 +608,6 @@ def trace_command(
     and lists each observed edge on it with the event that showed it.
     """
     from loopscan.analysis.trace import downstream, upstream
-    from loopscan.config import display_path
     from loopscan.linter import analyse
     from loopscan.render.trace import render_json, render_text
     from loopscan.wording import did_you_mean
@@ -622,8 +617,7 @@ def trace_command(
     if markdown and output_format is not TraceFormat.mermaid:
         raise UserError("--md wraps Mermaid for Markdown: use it with -f mermaid")
     loaded_config, candidates, _ = _prepare(paths, config, None, None, None, False, load_rules=False)
-    lineage = lineage or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
-    events = _read_lineage(lineage) if lineage else None
+    events = _observed_lineage(lineage, loaded_config)
     project = analyse(candidates, loaded_config, _parse_today(today), events, lineage_include_failed)
     if node not in project.dataflow.nodes:
         raise UserError(f"no node {node!r} in this project{did_you_mean(node, list(project.dataflow.nodes))}")
@@ -897,6 +891,14 @@ def _say_unusable(project: Project, consequence: str) -> bool:
         left = "the rest of the file is used" if file in first_schema_error else consequence
         _note(f"loopscan: {said}; {left} ('loopscan check' lists every problem)")
     return bool(unusable or first_schema_error)
+
+
+def _observed_lineage(given: list[str] | None, loaded_config: Config) -> Lineage | None:
+    """The events of ``--lineage``, else of the config's ``lineage:`` files; None when neither names any."""
+    from loopscan.config import display_path
+
+    paths = given or [display_path(str(loaded_config.root / path)) for path in loaded_config.lineage]
+    return _read_lineage(paths) if paths else None
 
 
 def _read_lineage(paths: list[str]) -> Lineage:
