@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from typing import Any
@@ -101,9 +102,10 @@ _DEEP = frozenset({"properties", "additionalProperties", "items", "propertyNames
 
 _INLINE_DEPTH = 12
 """How deep children are written inline; deeper ones are functions (Python limits nested blocks to 20)."""
-
-_MISSING = object()
-
+_INLINED_REFERENCES = 2000
+"""How many references are written inline in all, before the rest become calls: a bound on the source."""
+_GUARDED = {"object": "dict", "array": "list", "string": "str"}
+"""The types whose keywords test the type first: once a value is known to be one, the test is left out."""
 
 def _exactly_one(branches: tuple[Predicate, ...], value: Any) -> bool:
     matched = 0
@@ -115,13 +117,26 @@ def _exactly_one(branches: tuple[Predicate, ...], value: Any) -> bool:
     return matched == 1
 
 
+@dataclass
+class _Split:
+    """The lines of a conjunction, kept in two parts: the cheap tests, then those that walk into children."""
+
+    cheap: list[str]
+    deep: list[str]
+
+
 class _Program:
     """The Python source of the compiled schemas, and the values it refers to by name."""
 
     def __init__(self) -> None:
         self.functions: list[str] = []
+        self.typed: dict[str, str] = {}
+        """The variables of the function being written whose Python type a line above has tested."""
+        self.inlining: list[tuple[int, str]] = []
+        """The references being written inline, by compiler and pointer: one met again is a call."""
+        self.inlined = 0
         self.namespace: dict[str, Any] = {"_json_equal": json_equal, "_no_repeats": _no_repeats,
-                                          "_is_date": is_date, "_MISSING": _MISSING, "_exactly_one": _exactly_one}
+                                          "_is_date": is_date, "_exactly_one": _exactly_one}
         self.count = 0
 
     def fresh(self, prefix: str) -> str:
@@ -166,69 +181,116 @@ class _Compiler:
         self.others = others if others is not None else {}
         self.formats = formats
 
-    def reference(self, pointer: str) -> str:
-        """The function of a ``#/...`` reference (or of one into a document of ``others``), written on first use."""
+    def resolve(self, pointer: str) -> tuple[_Compiler, str, Any]:
+        """The compiler of the document a reference points into, the pointer within it, and the schema there."""
         if not pointer.startswith("#"):
             base, _, fragment = pointer.partition("#")
             other = self.others.get(base)
             if other is None:
                 raise Unsupported(f"a reference to an unknown document: {pointer}")
-            return other.reference("#" + fragment)
-        found = self.references.get(pointer)
-        if found is not None:
-            return found
+            return other.resolve("#" + fragment)
         target: Any = self.root
         for part in filter(None, pointer[1:].split("/")):
             part = part.replace("~1", "/").replace("~0", "~")
             if not isinstance(target, dict) or part not in target:
                 raise Unsupported(f"unresolvable reference {pointer}")
             target = target[part]
-        name = self.references[pointer] = self.program.fresh("ref")  # named first: a reference to itself
-        self.program.define(name, self.lines(target, "v", 1))
+        return self, pointer, target
+
+    def reference(self, pointer: str) -> str:
+        """The function of a reference, written on first use."""
+        compiler, local, target = self.resolve(pointer)
+        found = compiler.references.get(local)
+        if found is not None:
+            return found
+        name = compiler.references[local] = self.program.fresh("ref")  # named first: a reference to itself
+        compiler.define(name, target)
         return name
 
     def function(self, schema: Any) -> str:
         """A function of its own for ``schema``."""
         name = self.program.fresh("schema")
-        self.program.define(name, self.lines(schema, "v", 1))
+        self.define(name, schema)
         return name
+
+    def define(self, name: str, schema: Any) -> None:
+        program = self.program
+        typed, program.typed = program.typed, {}  # what is known of ``v`` belongs to the function around
+        program.define(name, self.lines(schema, "v", 1))
+        program.typed = typed
+
+    def guarded(self, var: str, type_name: str, depth: int, build: Callable[[int], list[str]]) -> list[str]:
+        """The lines ``build`` writes at a depth, under a test that ``var`` is a ``type_name`` unless one above
+        has made it known."""
+        if self.program.typed.get(var) == type_name:
+            return build(depth)
+        return self.block(f"if isinstance({var}, {type_name}):", build(depth + 1), depth)
+
+    def is_a(self, var: str, type_name: str) -> str:
+        """The test that ``var`` is a ``type_name``, or "" when a line above has made it known."""
+        return "" if self.program.typed.get(var) == type_name else f"isinstance({var}, {type_name})"
 
     def lines(self, schema: Any, var: str, depth: int) -> list[str]:
         """The lines that return False when the value in ``var`` fails ``schema``, indented ``depth`` levels."""
+        split = self.split(schema, var, depth)
+        return split.cheap + split.deep
+
+    def split(self, schema: Any, var: str, depth: int) -> _Split:
+        """The lines of :meth:`lines`, the cheap tests apart from those that walk into children.
+
+        The cheap tests of every ``allOf`` branch and inlined reference go first, so that a value that fails
+        one (an event of another kind, without a required key) is never walked. The order of a conjunction
+        does not change its answer; a type test is always cheap, so it still comes before every line that
+        leaves it out because a line above made it known.
+        """
         indent = "    " * depth
+        split = _Split([], [])
         if schema is True:
-            return []
+            return split
         if schema is False:
-            return [indent + "return False"]
+            split.cheap.append(indent + "return False")
+            return split
         if not isinstance(schema, dict):
             raise Unsupported(f"a schema is a mapping or a boolean, not {schema!r}")
         if depth > _INLINE_DEPTH:
-            return [f"{indent}if not {self.function(schema)}({var}): return False"]
-        # the cheap checks first: a value that fails one is never walked by the checks of its children
-        names = sorted((name for name in schema if name not in ANNOTATIONS), key=lambda name: name in _DEEP)
-        out: list[str] = []
+            split.deep.append(f"{indent}if not {self.function(schema)}({var}): return False")
+            return split
+        names = sorted((name for name in schema if name not in ANNOTATIONS),
+                       key=lambda name: (name in _DEEP, name != "type"))
         for name in names:
             method = getattr(self, "k_" + name.lstrip("$"), None)
             if method is None:
                 raise Unsupported(f"keyword {name!r}")
             test = method(schema[name], schema, var, depth)
-            if isinstance(test, str):
-                out.append(f"{indent}if not ({test}): return False")
+            if isinstance(test, _Split):
+                split.cheap += test.cheap
+                split.deep += test.deep
             elif test:
-                out.extend(test)
-        return out
+                lines = [f"{indent}if not ({test}): return False"] if isinstance(test, str) else test
+                (split.deep if name in _DEEP else split.cheap).extend(lines)
+        return split
 
     def block(self, header: str, body: list[str], depth: int) -> list[str]:
         """``header`` with ``body`` under it, or nothing when there is nothing to check."""
         return [f"{'    ' * depth}{header}", *body] if body else []
 
-    def k_ref(self, pointer: str, schema: dict[str, Any], var: str, depth: int) -> str:
-        return f"{self.reference(pointer)}({var})"
+    def k_ref(self, pointer: str, schema: dict[str, Any], var: str, depth: int) -> str | _Split:
+        compiler, local, target = self.resolve(pointer)
+        key = (id(compiler), local)
+        program = self.program
+        if key in program.inlining or program.inlined >= _INLINED_REFERENCES:
+            return f"{self.reference(pointer)}({var})"
+        program.inlined += 1
+        program.inlining.append(key)
+        try:
+            return compiler.split(target, var, depth)
+        finally:
+            program.inlining.pop()
 
     def k_defs(self, definitions: Any, schema: dict[str, Any], var: str, depth: int) -> None:
         return None  # written when referenced
 
-    def k_type(self, names: str | list[str], schema: dict[str, Any], var: str, depth: int) -> str:
+    def k_type(self, names: str | list[str], schema: dict[str, Any], var: str, depth: int) -> str | None:
         tests = {"object": f"isinstance({var}, dict)", "array": f"isinstance({var}, list)",
                  "string": f"isinstance({var}, str)", "boolean": f"isinstance({var}, bool)",
                  "null": f"{var} is None", "number": f"isinstance({var}, (int, float)) and not isinstance({var}, bool)",
@@ -237,6 +299,11 @@ class _Compiler:
         wanted = [names] if isinstance(names, str) else list(names)
         if not wanted or any(name not in tests for name in wanted):
             raise Unsupported(f"type {names!r}")
+        if len(wanted) == 1 and wanted[0] in _GUARDED:
+            type_name = _GUARDED[wanted[0]]
+            if self.program.typed.get(var) == type_name:
+                return None
+            self.program.typed[var] = type_name  # the line is written next, and returns when it fails
         return " or ".join(f"({tests[name]})" for name in wanted)
 
     def k_const(self, constant: Any, schema: dict[str, Any], var: str, depth: int) -> str:
@@ -250,15 +317,17 @@ class _Compiler:
 
     def k_pattern(self, pattern: str, schema: dict[str, Any], var: str, depth: int) -> str:
         search = self.program.constant(re.compile(pattern).search)
-        return f"not isinstance({var}, str) or {search}({var}) is not None"
+        guard = self.is_a(var, "str")
+        return f"not {guard} or {search}({var}) is not None" if guard else f"{search}({var}) is not None"
 
     def _bound(self, kind: str, operator: str, bound: Any, var: str) -> str:
         if not _is_number(bound):
             raise Unsupported(f"a bound of {bound!r}")
         measured = f"len({var})" if kind in ("str", "list") else var
-        guard = f"isinstance({var}, {kind})" if kind != "number" else \
+        guard = self.is_a(var, kind) if kind != "number" else \
             f"isinstance({var}, (int, float)) and not isinstance({var}, bool)"
-        return f"not ({guard}) or {measured} {operator} {self.program.constant(bound)}"
+        test = f"{measured} {operator} {self.program.constant(bound)}"
+        return f"not ({guard}) or {test}" if guard else test
 
     def k_minLength(self, least: int, schema: dict[str, Any], var: str, depth: int) -> str:
         return self._bound("str", ">=", least, var)
@@ -276,7 +345,10 @@ class _Compiler:
         return self._bound("number", "<=", most, var)
 
     def k_uniqueItems(self, unique: bool, schema: dict[str, Any], var: str, depth: int) -> str | None:
-        return f"not isinstance({var}, list) or _no_repeats({var})" if unique else None
+        if not unique:
+            return None
+        guard = self.is_a(var, "list")
+        return f"not {guard} or _no_repeats({var})" if guard else f"_no_repeats({var})"
 
     def k_format(self, name: str, schema: dict[str, Any], var: str, depth: int) -> str | None:
         if not self.formats:
@@ -289,22 +361,28 @@ class _Compiler:
         if not names:
             return None
         present = " and ".join(f"{self.program.constant(name)} in {var}" for name in names)
-        return f"not isinstance({var}, dict) or ({present})"
+        guard = self.is_a(var, "dict")
+        return f"not {guard} or ({present})" if guard else present
 
     def k_items(self, items: Any, schema: dict[str, Any], var: str, depth: int) -> list[str]:
         if "prefixItems" in schema:
             raise Unsupported("items with prefixItems")
         item = self.program.fresh("x")
-        each = self.block(f"for {item} in {var}:", self.lines(items, item, depth + 2), depth + 1)
-        return self.block(f"if isinstance({var}, list):", each, depth)
+        return self.guarded(var, "list", depth, lambda at: self.block(
+            f"for {item} in {var}:", self.lines(items, item, at + 1), at))
 
     def k_propertyNames(self, names: Any, schema: dict[str, Any], var: str, depth: int) -> list[str]:
         key = self.program.fresh("x")
-        each = self.block(f"for {key} in {var}:", self.lines(names, key, depth + 2), depth + 1)
-        return self.block(f"if isinstance({var}, dict):", each, depth)
+        return self.guarded(var, "dict", depth, lambda at: self.block(
+            f"for {key} in {var}:", self.lines(names, key, at + 1), at))
 
-    def k_allOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> list[str]:
-        return [line for branch in branches for line in self.lines(branch, var, depth)]
+    def k_allOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> _Split:
+        split = _Split([], [])
+        for branch in branches:
+            part = self.split(branch, var, depth)
+            split.cheap += part.cheap
+            split.deep += part.deep
+        return split
 
     def k_anyOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> str:
         return " or ".join(f"{self.function(branch)}({var})" for branch in branches) or "False"
@@ -319,23 +397,26 @@ class _Compiler:
     def k_properties(self, properties: dict[str, Any], schema: dict[str, Any], var: str, depth: int) -> list[str]:
         if "patternProperties" in schema:
             raise Unsupported("patternProperties")
-        inner = "    " * (depth + 1)
+        return self.guarded(var, "dict", depth, lambda at: self._properties(properties, schema, var, at))
+
+    def _properties(self, properties: dict[str, Any], schema: dict[str, Any], var: str, depth: int) -> list[str]:
+        indent = "    " * depth
         body: list[str] = []
         for key, sub in properties.items():
-            item = self.program.fresh("x")
-            checks = self.block(f"if {item} is not _MISSING:", self.lines(sub, item, depth + 2), depth + 1)
-            if checks:
-                body += [f"{inner}{item} = {var}.get({self.program.constant(key)}, _MISSING)", *checks]
+            item, name = self.program.fresh("x"), self.program.constant(key)
+            checks = self.lines(sub, item, depth + 1)
+            if checks:  # ``in`` and a subscript: cheaper than a call of ``get``
+                body += [f"{indent}if {name} in {var}:", f"{indent}    {item} = {var}[{name}]", *checks]
         extra = schema.get("additionalProperties", True)
         if extra is not True:
             named = self.program.constant(frozenset(properties))
             if extra is False:
-                body.append(f"{inner}if not {named}.issuperset({var}): return False")
+                body.append(f"{indent}if not {named}.issuperset({var}): return False")
             else:
                 key, item = self.program.fresh("k"), self.program.fresh("x")
-                others = self.block(f"if {key} not in {named}:", self.lines(extra, item, depth + 3), depth + 2)
-                body += self.block(f"for {key}, {item} in {var}.items():", others, depth + 1)
-        return self.block(f"if isinstance({var}, dict):", body, depth)
+                others = self.block(f"if {key} not in {named}:", self.lines(extra, item, depth + 2), depth + 1)
+                body += self.block(f"for {key}, {item} in {var}.items():", others, depth)
+        return body
 
     def k_additionalProperties(self, extra: Any, schema: dict[str, Any], var: str, depth: int) -> list[str] | None:
         if "properties" in schema:
@@ -343,8 +424,8 @@ class _Compiler:
         if "patternProperties" in schema:
             raise Unsupported("patternProperties")
         item = self.program.fresh("x")
-        each = self.block(f"for {item} in {var}.values():", self.lines(extra, item, depth + 2), depth + 1)
-        return self.block(f"if isinstance({var}, dict):", each, depth)
+        return self.guarded(var, "dict", depth, lambda at: self.block(
+            f"for {item} in {var}.values():", self.lines(extra, item, at + 1), at))
 
 
 def compile_schema(schema: dict[str, Any], resources: tuple[dict[str, Any], ...] = (),
