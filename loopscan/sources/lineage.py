@@ -140,6 +140,8 @@ class Lineage:
 
     def identity(self, uri: str) -> str:
         """The URI that stands for ``uri``: its dataset's, when it is an alias (of an alias, ...)."""
+        if uri not in self.aliases:
+            return uri
         seen = {uri}
         while uri in self.aliases and self.aliases[uri] not in seen:
             uri = self.aliases[uri]
@@ -197,8 +199,8 @@ def read_lineage(paths: Iterable[str], progress: Callable[[int], None] | None = 
         for path in paths:
             for file in _event_files(path, lineage):
                 lineage.files.append(file)
-                for line, item in _records(file):
-                    reader.add(file, line, item)
+                for line, item, plain in _records(file):
+                    reader.add(file, line, item, plain)
     finally:
         if collecting:
             gc.enable()
@@ -215,8 +217,9 @@ def _event_files(path: str, lineage: Lineage) -> list[str]:
     return [path]
 
 
-_Record = tuple[int, Any]
-"""The line an event starts at, and the event (a dict), or a :class:`_Broken` when it could not be read."""
+_Record = tuple[int, Any, bool]
+"""The line an event starts at; the event (a dict), or a :class:`_Broken` when it could not be read; and whether
+its text was plain: ASCII without escapes or DEL, so that no string in it can hold a control character."""
 
 
 @dataclass(frozen=True)
@@ -238,19 +241,24 @@ def _records(file: str) -> Iterator[_Record]:
         with _open(file) as stream:
             first = _first_byte(stream)
             if first == b"[":
-                yield from _document_records(stream.read(MAX_DOCUMENT_BYTES + 1))
+                yield from _unplain(_document_records(stream.read(MAX_DOCUMENT_BYTES + 1)))
                 return
             line = stream.readline(MAX_EVENT_BYTES + 1)
             if first == b"{" and not _parses(line):
                 rest = line + stream.read(MAX_DOCUMENT_BYTES + 1 - len(line))
                 if _parses(rest):
-                    yield from _document_records(rest)
+                    yield from _unplain(_document_records(rest))
                     return
                 stream.seek(0)
                 line = stream.readline(MAX_EVENT_BYTES + 1)
             yield from _line_records(stream, line)
     except (OSError, EOFError, gzip.BadGzipFile) as error:
-        yield 1, _Broken(YAML_SYNTAX, f"cannot read the lineage file: {error}")
+        yield 1, _Broken(YAML_SYNTAX, f"cannot read the lineage file: {error}"), False
+
+
+def _unplain(records: Iterator[tuple[int, Any]]) -> Iterator[_Record]:
+    for line, item in records:
+        yield line, item, False
 
 
 def _first_byte(stream: IO[bytes]) -> bytes:
@@ -278,9 +286,10 @@ def _line_records(stream: IO[bytes], line: bytes) -> Iterator[_Record]:
                 line = stream.readline(1024 * 1024)
                 size += len(line)
             size -= line.endswith(b"\n")
-            yield number, _Broken(SCHEMA, f"the event is {size:,} bytes, over the limit of {MAX_EVENT_BYTES:,}")
-        elif line.strip():
-            yield number, _decode(line.rstrip(b"\r\n"))
+            yield number, _Broken(SCHEMA, f"the event is {size:,} bytes, over the limit of {MAX_EVENT_BYTES:,}"), False
+        elif not line.isspace():
+            # JSON allows white space around a value, the line end too; a plain line is three scans in C
+            yield number, _decode(line), line.isascii() and b"\\" not in line and b"\x7f" not in line
         line = stream.readline(MAX_EVENT_BYTES + 1)
 
 
@@ -290,12 +299,14 @@ def _decode(data: bytes | str) -> Any:
     except RecursionError:
         return _Broken(SCHEMA, "the event is nested too deeply to read")
     except json.JSONDecodeError as error:
+        if error.lineno > 1 and isinstance(data, bytes) and data.endswith(b"\n"):  # past the line's end
+            return _decode(data.rstrip(b"\r\n"))
         return _Broken(YAML_SYNTAX, f"not valid JSON: {error.msg}", error.colno)
     except ValueError as error:  # bytes that are not UTF-8
         return _Broken(YAML_SYNTAX, f"not valid JSON: {error}")
 
 
-def _document_records(data: bytes) -> Iterator[_Record]:
+def _document_records(data: bytes) -> Iterator[tuple[int, Any]]:
     """The events of a whole JSON document: an array, an export (``{"events": [...]}``) or one event."""
     if len(data) > MAX_DOCUMENT_BYTES:
         yield 1, _Broken(SCHEMA, f"a JSON document over {MAX_DOCUMENT_BYTES:,} bytes cannot be read whole: "
@@ -351,7 +362,7 @@ def _export_events_at(text: str, start: int, decoder: json.JSONDecoder) -> int |
         at = _skip_space(text, at) + 1  # past the comma
 
 
-def _array_records(text: str, start: int, decoder: json.JSONDecoder) -> Iterator[_Record]:
+def _array_records(text: str, start: int, decoder: json.JSONDecoder) -> Iterator[tuple[int, Any]]:
     at = _skip_space(text, start + 1)
     line, counted = 1, 0
     while at < len(text) and text[at] != "]":
@@ -414,6 +425,30 @@ def _predicates() -> dict[str, Callable[[Any], bool] | None]:
     return predicates
 
 
+@cache
+def _event_predicate() -> Callable[[Any], bool] | None:
+    """One predicate for an event and every facet loopscan reads, each facet schema where its facet sits.
+
+    True means the event is valid and no facet is to be dropped: the slow path of :meth:`_Reader.add`,
+    which words the error or names the facet, runs only for an event it rejects.
+    """
+    core = _schema("OpenLineage")
+    facets = {kind: {"allOf": [{"$ref": _schema(name)["$id"]} for name in names]}
+              for kind, names in _FACET_SCHEMAS.items()}
+
+    def datasets(kind: str) -> dict[str, Any]:
+        return {"items": {"properties": {"facets": facets["dataset"], f"{kind}Facets": facets[kind]}}}
+
+    located = {"allOf": [{"$ref": core["$id"]}, {"properties": {
+        "run": {"properties": {"facets": facets["run"]}}, "inputs": datasets("input"), "outputs": datasets("output"),
+    }}]}
+    names = [name for names in _FACET_SCHEMAS.values() for name in names]
+    try:
+        return compile_schema(located, (core, *(_schema(name) for name in names)), formats=False)
+    except Unsupported:
+        return None
+
+
 def _schema_error(name: str, data: Any, where: str) -> str | None:
     """The first error of ``data`` against schema ``name`` in words (the deepest path first), or None."""
     valid = _predicates()[name]
@@ -445,7 +480,7 @@ class _Reader:
         self.lineage = lineage
         self.progress = progress
 
-    def add(self, file: str, line: int, item: Any) -> None:
+    def add(self, file: str, line: int, item: Any, plain: bool = False) -> None:
         lineage = self.lineage
         if isinstance(item, _Broken):
             lineage.problems.append(_problem(item.rule, f"{item.message}", Location(file, line, item.column)))
@@ -455,9 +490,13 @@ class _Reader:
             self.progress(lineage.events)
         location = Location(file, line)
         try:
-            message = self._invalid(item)
-            if message is None:
-                self._drop_broken_facets(item, location)
+            valid = _event_predicate()
+            if valid is not None and valid(item):
+                message = self._unreadable(item, plain)
+            else:
+                message = self._invalid(item)
+                if message is None:
+                    self._drop_broken_facets(item, location)
         except RecursionError:
             message = "the event is nested too deeply to check"
         if message is not None:
@@ -472,15 +511,30 @@ class _Reader:
         message = _schema_error("OpenLineage", item, "")
         if message is not None:
             return message
+        return self._unreadable(item)
+
+    def _unreadable(self, item: dict[str, Any], plain: bool = False) -> str | None:
+        """What the schema lets pass but loopscan cannot read in a valid event (its time, control characters).
+
+        ``plain``: the event's text was ASCII without escapes or DEL, so it holds no control character.
+        """
         if _event_time(item["eventTime"]) is None:
             return f"eventTime: {printable(item['eventTime'][:100])!r} is not an RFC 3339 date-time"
+        if plain:
+            return None
         names = [item[key] for key in ("job", "dataset") if key in item]
-        for dataset in [*(item.get("inputs") or ()), *(item.get("outputs") or ())]:
+        for dataset in (*(item.get("inputs") or ()), *(item.get("outputs") or ())):
             names.append(dataset)
-            for symlink in ((dataset.get("facets") or {}).get("symlinks") or {}).get("identifiers") or ():
-                if isinstance(symlink, dict):
-                    names.append(symlink)
+            symlinks = ((dataset.get("facets") or {}).get("symlinks") or {}).get("identifiers")
+            if symlinks:
+                names.extend(symlink for symlink in symlinks if isinstance(symlink, dict))
         run_id = (item.get("run") or {}).get("runId")
+        texts = [text for named in names for text in (named.get("namespace"), named.get("name"))
+                 if isinstance(text, str)]
+        if isinstance(run_id, str):
+            texts.append(run_id)
+        if UNPRINTABLE.search(" ".join(texts)) is None:  # one search: nearly every event is clean
+            return None
         if isinstance(run_id, str) and UNPRINTABLE.search(run_id):
             return f"run.runId {printable(run_id[:200])!r} holds control characters"
         for named in names:
@@ -533,22 +587,16 @@ class _Reader:
         if run.state not in TERMINAL_STATES or event_type in TERMINAL_STATES:
             run.state = event_type
         run.last = event
-        for role, uses in (("input", run.inputs), ("output", run.outputs)):
-            for dataset in item.get(f"{role}s") or ():
-                use = self._use(dataset, dataset.get(f"{role}Facets") or {}, role, event)
-                known = uses.get(use.uri)
+        for role, block, facets_key, uses in (("input", "inputs", "inputFacets", run.inputs),
+                                              ("output", "outputs", "outputFacets", run.outputs)):
+            for dataset in item.get(block) or ():
+                uri = self._dataset(dataset, location)
+                known = uses.get(uri)
                 # the first event that names it is the evidence, unless a later one reports its size
-                unsized = known is not None and known.rows is None and known.size is None
-                if known is None or (unsized and (use.rows, use.size) != (None, None)):
-                    uses[use.uri] = use
-
-    def _use(self, dataset: dict[str, Any], facets: dict[str, Any], role: str, event: Evidence) -> DatasetUse:
-        uri = self._dataset(dataset, event.location)
-        statistics = facets.get("inputStatistics" if role == "input" else "outputStatistics") or {}
-        rows, size = statistics.get("rowCount"), statistics.get("size")
-        if rows is None and role == "input":
-            rows = (facets.get("dataQualityMetrics") or {}).get("rowCount")
-        return DatasetUse(uri, rows, size, event)
+                if known is None or (known.rows is None and known.size is None):
+                    use = _use(uri, dataset.get(facets_key) or {}, role, event)
+                    if known is None or (use.rows, use.size) != (None, None):
+                        uses[uri] = use
 
     def _dataset(self, dataset: dict[str, Any], location: Location) -> str:
         """The identity of a dataset of an event, recording it and its aliases when new."""
@@ -572,6 +620,15 @@ class _Reader:
             if tag.get("key") == PROVENANCE_TAG and tag.get("value") in PROVENANCES and "field" not in tag:
                 observed.provenance = tag["value"]
         return uri
+
+
+def _use(uri: str, facets: dict[str, Any], role: str, event: Evidence) -> DatasetUse:
+    """A run's use of the dataset ``uri``, with the sizes its facets report."""
+    statistics = facets.get("inputStatistics" if role == "input" else "outputStatistics") or {}
+    rows, size = statistics.get("rowCount"), statistics.get("size")
+    if rows is None and role == "input":
+        rows = (facets.get("dataQualityMetrics") or {}).get("rowCount")
+    return DatasetUse(uri, rows, size, event)
 
 
 @cache
