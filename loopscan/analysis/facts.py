@@ -64,6 +64,8 @@ class Loop:
     """Its generate steps with a cycle that passes no gate (LS301), sorted."""
     uncapped_generates: tuple[str, ...] = ()
     """Its generate steps with a cycle that passes no capping step (LS302), sorted."""
+    on_policy: bool = False
+    """One of its generate steps is an ``on_policy`` train step (its loop of one step holds no gate)."""
 
     @property
     def generate(self) -> str:
@@ -283,6 +285,7 @@ class Facts:
                 pipelines=tuple(sorted(pipelines)),
                 ungated_generates=tuple(node for node in generates if node in ungated),
                 uncapped_generates=tuple(node for node in generates if node in uncapped),
+                on_policy=any(getattr(self.step(node), "on_policy", False) for node in generates),
             ))
         return loops
 

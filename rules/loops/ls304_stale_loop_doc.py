@@ -74,9 +74,8 @@ def _anchor(facts: Facts, nodes: list[str]) -> str | None:
 
 def _off_loop_safeguards(facts: Facts, doc: LoopDoc, safeguards: list[tuple[Ref, str]],
                          loop: Loop) -> Iterator[Problem]:
-    on_policy = any(getattr(facts.step(generate), "on_policy", False) for generate in loop.generates)
     for ref, node in safeguards:
-        if on_policy and facts.kind(node) == "gate":
+        if loop.on_policy and facts.kind(node) == "gate":
             continue  # a gate declared for an on-policy step's loop of one step, which no gate can lie on
         if facts.loop_of(node) is not loop:
             described = generate_steps(facts, loop.generates, doc.pipeline)
