@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import subprocess
 import sys
 import textwrap
@@ -304,15 +303,16 @@ def test_diff_takes_at_most_2_2x_one_check_of_the_same_project(tmp_path: Path) -
         return time.perf_counter() - start
 
     times: dict[str, list[float]] = {name: [] for name in commands}
-    for turn in range(4):  # in turns, so that a noisy moment hits both; the first warms bytecode and page cache
+    for turn in range(6):  # in turns, so that a noisy moment hits both; the first warms the page cache
         for name, command in commands.items():
             taken = seconds(command)
             if turn:
                 times[name].append(taken)
-    medians = {name: statistics.median(taken) for name, taken in times.items()}
-    ratio = medians["diff"] / medians["check"]
-    print(f"diff/check: {medians} -> {ratio:.2f}x")
-    assert ratio <= 2.2, f"{medians}: {ratio:.2f}x one check"
+    # the fastest of five: a shared machine only ever adds time, and one run here can take 1.5x another
+    fastest = {name: min(taken) for name, taken in times.items()}
+    ratio = fastest["diff"] / fastest["check"]
+    print(f"diff/check: {fastest} -> {ratio:.2f}x")
+    assert ratio <= 2.2, f"{times}: {ratio:.2f}x one check"
 
 
 def test_the_readme_review_output_is_what_the_command_prints(repo: GitRepo, run: Run) -> None:
