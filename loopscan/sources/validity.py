@@ -384,13 +384,21 @@ class _Compiler:
             split.deep += part.deep
         return split
 
-    def k_anyOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> str:
+    def k_anyOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> str | _Split:
+        if len(branches) == 1:  # one branch is a conjunction: written inline, as ``allOf`` is
+            return self.k_allOf(branches, schema, var, depth)
         return " or ".join(f"{self.function(branch)}({var})" for branch in branches) or "False"
 
     def k_not(self, negated: Any, schema: dict[str, Any], var: str, depth: int) -> str:
         return f"not {self.function(negated)}({var})"
 
-    def k_oneOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> str:
+    def k_oneOf(self, branches: list[Any], schema: dict[str, Any], var: str, depth: int) -> str | _Split:
+        if len(branches) == 1:
+            return self.k_allOf(branches, schema, var, depth)
+        if not branches:
+            return "False"
+        if len(branches) <= 4:  # a sum of few calls costs less than a loop over them
+            return " + ".join(f"{self.function(branch)}({var})" for branch in branches) + " == 1"
         functions = "".join(f"{self.function(branch)}, " for branch in branches)
         return f"_exactly_one(({functions}), {var})"
 
@@ -402,8 +410,14 @@ class _Compiler:
     def _properties(self, properties: dict[str, Any], schema: dict[str, Any], var: str, depth: int) -> list[str]:
         indent = "    " * depth
         body: list[str] = []
+        # ``required`` is a cheap test, so it ran above: a required key is there, and needs no ``in``
+        required = set(schema.get("required", ()))
         for key, sub in properties.items():
             item, name = self.program.fresh("x"), self.program.constant(key)
+            if key in required:
+                checks = self.lines(sub, item, depth)
+                body += [f"{indent}{item} = {var}[{name}]", *checks] if checks else []
+                continue
             checks = self.lines(sub, item, depth + 1)
             if checks:  # ``in`` and a subscript: cheaper than a call of ``get``
                 body += [f"{indent}if {name} in {var}:", f"{indent}    {item} = {var}[{name}]", *checks]
