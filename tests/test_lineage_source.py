@@ -262,6 +262,7 @@ def _mutations(item: dict[str, object]) -> list[object]:
     changed(("run", "runId"), 5)
     changed(("run", "facets"), {"custom": {"_producer": "https://x"}})
     changed(("run", "facets"), {"custom": "text"})
+    changed(("run", "facets"), {"parent": {"_producer": "p", "_schemaURL": "s", "job": {"namespace": "n"}}})
     changed(("job", "name"), None)
     changed(("job", "facets"), [])
     changed(("dataset",), {"namespace": "s3://b", "name": "x"})  # a run event with a dataset
@@ -270,13 +271,18 @@ def _mutations(item: dict[str, object]) -> list[object]:
             changed((block, 0, "name"), KeyError)
             changed((block, 0, "facets"), {"schema": {"_producer": "p", "_schemaURL": "s", "_deleted": "no"}})
             changed((block, 0, "inputFacets"), {"x": {"_producer": 1, "_schemaURL": "s"}})
+            statistics = {"_producer": "p", "_schemaURL": "s", "rowCount": "many"}
+            changed((block, 0, "inputFacets"), {"inputStatistics": statistics})
+            changed((block, 0, "outputFacets"), {"outputStatistics": statistics})
+            changed((block, 0, "facets"), {"symlinks": {"_producer": "p", "_schemaURL": "s",
+                                                        "identifiers": [{"namespace": "n", "name": "x"}]}})
             changed((block, 0), "s3://b/x")
     return found
 
 
 def test_the_compiled_schema_answers_as_jsonschema_does(tmp_path: Path) -> None:
     """The fast path (:mod:`loopscan.sources.validity`) must never call an event valid that jsonschema does not."""
-    from loopscan.sources.lineage import _predicates, _validators
+    from loopscan.sources.lineage import _event_predicate, _predicates, _validators
 
     samples = [json.loads((DATA / name).read_text()) for name in (
         "marquez-event_simple.json", "marquez-event_large.json", "event_full.json",
@@ -293,5 +299,24 @@ def test_the_compiled_schema_answers_as_jsonschema_does(tmp_path: Path) -> None:
                 assert valid is not None, name
                 assert valid(candidate) == (not list(_validators()[name].iter_errors(candidate))), (name, candidate)
                 outcomes.append(valid(candidate))
+            whole = _event_predicate()
+            assert whole is not None
+            assert whole(candidate) == _valid_with_its_read_facets(candidate), candidate
     assert len(outcomes) > 1000
     assert outcomes.count(False) > 200 and outcomes.count(True) > 200
+
+
+def _valid_with_its_read_facets(event: object) -> bool:
+    """What the reader's one predicate must say: the event is valid, and so is each facet it reads where it sits."""
+    from loopscan.sources.lineage import _FACET_SCHEMAS, _validators
+
+    validators = _validators()
+    if list(validators["OpenLineage"].iter_errors(event)):
+        return False
+    assert isinstance(event, dict)
+    placed = [("run", (event.get("run") or {}).get("facets"))]
+    for block, kind in (("inputs", "input"), ("outputs", "output")):
+        for named in event.get(block) or ():
+            placed += [("dataset", named.get("facets")), (kind, named.get(f"{kind}Facets"))]
+    return all(not list(validators[name].iter_errors(facets)) for where, facets in placed if facets is not None
+               for name in _FACET_SCHEMAS[where])
