@@ -216,6 +216,31 @@ def test_deep_nesting_is_a_finding_never_a_traceback(tmp_path: Path) -> None:
     assert sorted(lineage.runs) == [RUN_A, RUN_C]
 
 
+@pytest.mark.parametrize("line", [
+    b'{"a": [1, 2.5, null, true], "b": "\\u00e9t\\u00e9"}\n', b'{"a": 1}', b'{"a": 1} \t\r\n', b'{"a": 1}\x0c\n',
+    b'{"a": 1} {"b": 2}\n', b'{"a": 1}\xc2\xa0\n', b'{"a": NaN, "b": -Infinity}\n', b'{"a": "tab\there"}\n',
+    b'{"caf\xc3\xa9": "\xe2\x80\xae"}\n', b'{"name": "caf\xe9"}\n', b"\xef\xbb\xbf{\"a\": 1}\n",
+    '{"a": 1}'.encode("utf-16-le"), b'{"a": ' + b"[" * 100_000 + b"]" * 100_000 + b"}\n", b'{"a" 1}\n', b"{",
+    b" {\"a\": 1}\n", b"[1]\n", b'"text"\n',
+])
+def test_a_line_decodes_to_what_json_loads_makes_of_it(line: bytes) -> None:
+    from loopscan.sources.lineage import _Broken, _decode_line
+
+    try:
+        expected: object = json.loads(line)
+    except RecursionError:
+        expected = _Broken("LS002", "the event is nested too deeply to read")
+    except ValueError:
+        expected = _Broken
+    decoded = _decode_line(line)
+    if expected is _Broken:
+        assert isinstance(decoded, _Broken) and decoded.rule == "LS001"
+    elif isinstance(expected, _Broken):
+        assert decoded == expected
+    else:
+        assert json.dumps(decoded) == json.dumps(expected)  # NaN is not equal to itself, its text is
+
+
 def test_unreadable_files_are_findings(tmp_path: Path) -> None:
     (tmp_path / "bad.json.gz").write_bytes(b"not gzip at all")
     (tmp_path / "latin1.jsonl").write_bytes(b'{"name": "caf\xe9"}\n')

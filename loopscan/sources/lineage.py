@@ -292,8 +292,30 @@ def _line_records(stream: IO[bytes], line: bytes) -> Iterator[_Record]:
             yield number, _Broken(SCHEMA, f"the event is {size:,} bytes, over the limit of {MAX_EVENT_BYTES:,}"), False
         elif not line.isspace():
             # JSON allows white space around a value, the line end too; a plain line is three scans in C
-            yield number, _decode(line), line.isascii() and b"\\" not in line and b"\x7f" not in line
+            yield number, _decode_line(line), line.isascii() and b"\\" not in line and b"\x7f" not in line
         line = stream.readline(MAX_EVENT_BYTES + 1)
+
+
+_scan = json.JSONDecoder().scan_once
+"""The scanner ``json.loads`` runs (in C), with the decoder's defaults."""
+
+
+def _decode_line(line: bytes) -> Any:
+    """The event of one line, as :func:`_decode` reads it.
+
+    A line that holds an object in UTF-8 goes to the scanner at once, without the encoding detection and
+    the white-space matches of ``json.loads`` around it: on a million events that is a quarter of the time
+    the parse takes. Any line the scanner refuses goes to :func:`_decode`, which says what is wrong.
+    """
+    if line.startswith(b"{"):
+        try:
+            text = line.decode()
+            item, end = _scan(text, 0)
+        except (ValueError, StopIteration, RecursionError):  # UnicodeDecodeError and JSONDecodeError are ValueErrors
+            return _decode(line)
+        if end == len(text) or not text[end:].strip(" \t\r\n"):  # JSON's white space only, as json.loads allows
+            return item
+    return _decode(line)
 
 
 def _decode(data: bytes | str) -> Any:
