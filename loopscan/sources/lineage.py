@@ -296,7 +296,7 @@ def _line_records(stream: IO[bytes], line: bytes) -> Iterator[_Record]:
         line = stream.readline(MAX_EVENT_BYTES + 1)
 
 
-_scan = json.JSONDecoder().scan_once
+_scan: Callable[[str, int], tuple[Any, int]] = json.JSONDecoder().scan_once  # type: ignore[attr-defined]
 """The scanner ``json.loads`` runs (in C), with the decoder's defaults."""
 
 
@@ -591,18 +591,20 @@ class _Reader:
 
     def _add_run_event(self, item: dict[str, Any], location: Location) -> None:
         lineage = self.lineage
-        job = item["job"]
+        job, run_fields = item["job"], item["run"]
         jid = job_id(job["namespace"], job["name"])
-        run_id = item["run"]["runId"]
+        run_id = run_fields["runId"]
         event_type = item.get("eventType") or "OTHER"
         event_type = _EVENT_TYPES.get(event_type, event_type)  # one string each: a million events keep them
         observed = lineage.jobs.get(jid)
         if observed is None:
             observed = lineage.jobs[jid] = ObservedJob(jid, job["namespace"], job["name"], job["namespace"], location)
         event = Evidence(observed.id, run_id, event_type, item["eventTime"], location)
-        group = _group(item["run"].get("facets") or {})
-        if group is not None and group != jid:
-            observed.group = group
+        run_facets = run_fields.get("facets")
+        if run_facets and "parent" in run_facets:
+            group = _group(run_facets)
+            if group is not None and group != jid:
+                observed.group = group
         run = lineage.runs.get(run_id)
         if run is None:
             run = lineage.runs[run_id] = Run(run_id, observed.id, event_type, event, event)
@@ -614,10 +616,14 @@ class _Reader:
         if run.state not in TERMINAL_STATES or event_type in TERMINAL_STATES:
             run.state = event_type
         run.last = event
+        identities = self.identities
         for role, block, facets_key, uses in (("input", "inputs", "inputFacets", run.inputs),
                                               ("output", "outputs", "outputFacets", run.outputs)):
             for dataset in item.get(block) or ():
-                uri = self._dataset(dataset, location)
+                uri = identities.get((dataset["namespace"], dataset["name"]))
+                described = dataset.get("facets")
+                if uri is None or (described and ("symlinks" in described or "tags" in described)):
+                    uri = self._dataset(dataset, location)
                 known = uses.get(uri)
                 facets = dataset.get(facets_key)
                 # the first event that names it is the evidence, unless a later one reports its size
