@@ -68,8 +68,8 @@ class Waypoint:
 class Evidence(NamedTuple):
     """An observation behind a finding: one OpenLineage event of one run of one job, and where it was read.
 
-    A named tuple, not a frozen dataclass: a million events make a million of them, and a tuple is made in a
-    quarter of the time.
+    A named tuple of plain values, not a frozen dataclass holding a :class:`Location`: a million events make a
+    million of them, and a tuple is made in a quarter of the time.
     """
 
     job: str
@@ -79,18 +79,24 @@ class Evidence(NamedTuple):
     """``START``, ``COMPLETE``, ``FAIL``, ...: the event's ``eventType``."""
     event_time: str
     """The event's ``eventTime``, as written."""
-    location: Location
-    """The event's file, and the line it starts on."""
+    file: str
+    """The file the event was read from."""
+    line: int
+    """The line the event starts on."""
+
+    @property
+    def location(self) -> Location:
+        return Location(self.file, self.line)
 
     def __str__(self) -> str:
         """``job chat/serve, run 0195..., 2026-03-01T10:00:00Z (events.jsonl:4)``."""
-        return f"job {self.job}, run {self.run_id}, {self.event_time} ({self.location.file}:{self.location.line})"
+        return f"job {self.job}, run {self.run_id}, {self.event_time} ({self.file}:{self.line})"
 
 
 def observed_note(evidence: Sequence[Evidence]) -> str:
     """The evidence of a finding in one line, for the outputs that give a finding one line (Markdown, GitHub).
 
-    >>> item = Evidence("ns/job", "r1", "COMPLETE", "2026-03-01T10:30:00Z", Location("e.jsonl", 4))
+    >>> item = Evidence("ns/job", "r1", "COMPLETE", "2026-03-01T10:30:00Z", "e.jsonl", 4)
     >>> observed_note([item]), observed_note([item, item])[-23:], observed_note([])
     (' (observed: job ns/job, run r1, 2026-03-01T10:30:00Z (e.jsonl:4))', 'and 1 more observation)', '')
     """

@@ -210,4 +210,4 @@ def finding_dict(finding: Finding) -> dict[str, Any]:
 def evidence_entry(item: Evidence) -> dict[str, object]:
     """One observed event as JSON: job, run id, event type and time, and the event's file and line."""
     return {"job": item.job, "run_id": item.run_id, "event_type": item.event_type,
-            "event_time": item.event_time, "file": item.location.file, "line": item.location.line}
+            "event_time": item.event_time, "file": item.file, "line": item.line}

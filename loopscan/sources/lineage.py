@@ -515,7 +515,6 @@ class _Reader:
         lineage.events += 1
         if self.progress is not None and lineage.events % 10_000 == 0:
             self.progress(lineage.events)
-        location = Location(file, line)
         try:
             valid = _event_predicate()
             if valid is not None and valid(item):
@@ -523,15 +522,16 @@ class _Reader:
             else:
                 message = self._invalid(item)
                 if message is None:
-                    self._drop_broken_facets(item, location)
+                    self._drop_broken_facets(item, Location(file, line))
         except RecursionError:
             message = "the event is nested too deeply to check"
         if message is not None:
-            lineage.problems.append(_problem(SCHEMA, f"the event breaks the OpenLineage schema: {message}", location))
+            lineage.problems.append(_problem(SCHEMA, f"the event breaks the OpenLineage schema: {message}",
+                                             Location(file, line)))
             return
         if "run" not in item:  # a JobEvent or DatasetEvent: metadata, no run and so no flow
             return
-        self._add_run_event(item, location)
+        self._add_run_event(item, file, line)
 
     def _invalid(self, item: Any) -> str | None:
         """What is wrong with an event, or None."""
@@ -589,7 +589,7 @@ class _Reader:
                         SCHEMA, f"a facet breaks its OpenLineage schema, and is not read: {message}", location))
                     del facets[key]
 
-    def _add_run_event(self, item: dict[str, Any], location: Location) -> None:
+    def _add_run_event(self, item: dict[str, Any], file: str, line: int) -> None:
         lineage = self.lineage
         job, run_fields = item["job"], item["run"]
         jid = job_id(job["namespace"], job["name"])
@@ -598,8 +598,9 @@ class _Reader:
         event_type = _EVENT_TYPES.get(event_type, event_type)  # one string each: a million events keep them
         observed = lineage.jobs.get(jid)
         if observed is None:
-            observed = lineage.jobs[jid] = ObservedJob(jid, job["namespace"], job["name"], job["namespace"], location)
-        event = Evidence(observed.id, run_id, event_type, item["eventTime"], location)
+            observed = lineage.jobs[jid] = ObservedJob(jid, job["namespace"], job["name"], job["namespace"],
+                                                       Location(file, line))
+        event = Evidence(observed.id, run_id, event_type, item["eventTime"], file, line)
         run_facets = run_fields.get("facets")
         if run_facets and "parent" in run_facets:
             group = _group(run_facets)
@@ -611,7 +612,7 @@ class _Reader:
             observed.runs.append(run_id)
         elif run.job != jid:
             lineage.problems.append(_problem(SCHEMA, f"run {printable(run_id)} was reported for job "
-                                             f"{printable(run.job)} and now for {printable(jid)}", location))
+                                             f"{printable(run.job)} and now for {printable(jid)}", event.location))
             return
         if run.state not in TERMINAL_STATES or event_type in TERMINAL_STATES:
             run.state = event_type
@@ -623,7 +624,7 @@ class _Reader:
                 uri = identities.get((dataset["namespace"], dataset["name"]))
                 described = dataset.get("facets")
                 if uri is None or (described and ("symlinks" in described or "tags" in described)):
-                    uri = self._dataset(dataset, location)
+                    uri = self._dataset(dataset, event.location)
                 known = uses.get(uri)
                 facets = dataset.get(facets_key)
                 # the first event that names it is the evidence, unless a later one reports its size
