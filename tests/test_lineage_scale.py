@@ -9,8 +9,9 @@ from pathlib import Path
 
 from tests.test_performance import benchmark_module, medians_side_by_side
 
-MAX_FLOOR_RATIO = 10.0
-"""A guard against regressions; benchmarks/lineage.py measures the ratio at a million events (README)."""
+MAX_FLOOR_RATIO = 5.0
+"""A guard against regressions, with room for a busy machine: about 2.5x when measured. benchmarks/lineage.py
+measures the ratio at a million events (README)."""
 
 
 def test_reading_events_takes_a_small_multiple_of_json_loads_of_the_same_lines(tmp_path: Path) -> None:
