@@ -61,14 +61,19 @@ def successor_lists(graph: GraphLike) -> SuccessorLists:
 def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = ()) -> Iterator[list[str]]:
     """The strongly connected components of the graph without the ``removed`` nodes.
 
-    Tarjan's algorithm, iterative (no recursion limit on long chains), linear
-    in nodes plus edges. Components come out in reverse topological order.
+    The nodes are the keys of ``adjacency``: a successor that is not one is
+    left out, as a removed node is, so that a part of a graph is searched over
+    the whole graph's lists. Tarjan's algorithm, iterative (no recursion limit
+    on long chains), linear in nodes plus edges. Components come out in
+    reverse topological order.
 
     >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["d"], "d": ["c"]}
     >>> [sorted(c) for c in strongly_connected_components(adjacency)]
     [['c', 'd'], ['a', 'b']]
     >>> [sorted(c) for c in strongly_connected_components(adjacency, removed={"b"})]
     [['a'], ['c', 'd']]
+    >>> [sorted(c) for c in strongly_connected_components({"b": ["a", "c"], "c": ["d"], "d": ["c"]})]
+    [['c', 'd'], ['b']]
     """
     index: dict[str, int] = {}
     low: dict[str, int] = {}
@@ -85,7 +90,7 @@ def strongly_connected_components(adjacency: Adjacency, removed: Collection[str]
             node, successors = work[-1]
             descended = False
             for successor in successors:
-                if successor in removed:
+                if successor in removed or successor not in adjacency:
                     continue
                 if successor not in index:
                     index[successor] = low[successor] = len(index)

@@ -180,7 +180,13 @@ def exposures(graph: GraphLike, cyclic: Mapping[str, frozenset[str]]) -> dict[st
         feeds = tuple(sorted({step for step, role in uses
                               if graph.nodes[step].get("kind") == "generate" and role not in NOT_EXPOSING}))
         teaches = tuple(sorted({step for step, role in uses if role == "teacher"}))
-        loops = tuple(sorted(trained_on_policy | {step for node in members for step in on_loops.get(node, ())}))
+        # the nodes of one component share its sorted tuple of generate steps: a model on the giant loop of
+        # an organisation takes that tuple as it is, not a sort of its thousands of generate steps
+        component_loops = {id(steps): steps for node in members if (steps := on_loops.get(node))}
+        if trained_on_policy or len(component_loops) > 1:
+            loops = tuple(sorted(trained_on_policy.union(*component_loops.values())))
+        else:
+            loops = next(iter(component_loops.values()), ())
         if feeds or loops or teaches:
             for node in members:
                 found[node] = Exposure(feeds, loops, teaches, generates_with)

@@ -349,12 +349,13 @@ class Facts:
         the search walks the loops' components alone, not the whole graph.
         """
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
-        kept = {node for node in on_loops if not removed(node)}
+        # only steps are gates or caps; the successor lists are shared, as the search leaves out what is not kept
+        gone = {node for node in on_loops & self.step_nodes if removed(node)}
         adjacency = self.successor_lists
-        closing = {step: self._own_samples(step) for step in broken}
-        within = {node: [head for head in adjacency[node] if head in kept
-                         and not (head in closing and node in closing[head])]
-                  for node in kept}
+        within = {node: adjacency[node] for node in on_loops if node not in gone}
+        for step in broken:
+            for tail in self._own_samples(step) & within.keys():
+                within[tail] = [head for head in within[tail] if head != step]
         return cyclic_generate_steps(self.dataflow, adjacency=within)
 
     def _own_samples(self, step: str) -> frozenset[str]:
