@@ -58,14 +58,17 @@ def successor_lists(graph: GraphLike) -> SuccessorLists:
     return lists
 
 
-def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = ()) -> Iterator[list[str]]:
+def strongly_connected_components(adjacency: Adjacency, removed: Collection[str] = (),
+                                  roots: Iterable[str] | None = None) -> Iterator[list[str]]:
     """The strongly connected components of the graph without the ``removed`` nodes.
 
     The nodes are the keys of ``adjacency``: a successor that is not one is
     left out, as a removed node is, so that a part of a graph is searched over
-    the whole graph's lists. Tarjan's algorithm, iterative (no recursion limit
-    on long chains), linear in nodes plus edges. Components come out in
-    reverse topological order.
+    the whole graph's lists. With ``roots``, the search starts from those
+    nodes alone, and gives the components of the nodes they reach: all that a
+    question about cycles through them needs. Tarjan's algorithm, iterative
+    (no recursion limit on long chains), linear in nodes plus edges.
+    Components come out in reverse topological order.
 
     >>> adjacency = {"a": ["b"], "b": ["a", "c"], "c": ["d"], "d": ["c"]}
     >>> [sorted(c) for c in strongly_connected_components(adjacency)]
@@ -74,13 +77,15 @@ def strongly_connected_components(adjacency: Adjacency, removed: Collection[str]
     [['a'], ['c', 'd']]
     >>> [sorted(c) for c in strongly_connected_components({"b": ["a", "c"], "c": ["d"], "d": ["c"]})]
     [['c', 'd'], ['b']]
+    >>> [sorted(c) for c in strongly_connected_components(adjacency, roots=["c"])]
+    [['c', 'd']]
     """
     index: dict[str, int] = {}
     low: dict[str, int] = {}
     on_stack: set[str] = set()
     stack: list[str] = []
-    for root in adjacency:
-        if root in index or root in removed:
+    for root in adjacency if roots is None else roots:
+        if root in index or root in removed or root not in adjacency:
             continue
         index[root] = low[root] = len(index)
         stack.append(root)
@@ -140,11 +145,13 @@ def cyclic_generate_steps(graph: GraphLike, removed: NodePredicate | None = None
     return generate_components(graph, strongly_connected_components(adjacency, skipped), adjacency)
 
 
-def generate_components(graph: GraphLike, components: Iterable[list[str]],
-                        adjacency: Adjacency) -> dict[str, frozenset[str]]:
+def generate_components(graph: GraphLike, components: Iterable[list[str]], adjacency: Adjacency,
+                        generates: Collection[str] | None = None) -> dict[str, frozenset[str]]:
     """Map each generate step that lies on a cycle to its component, given the strongly connected components.
 
     A generate step alone in its component counts only with an edge to itself.
+    ``generates`` holds every generate step the components can hold, when
+    the caller knows them: then no node's kind is looked up.
 
     >>> import networkx as nx
     >>> g = nx.DiGraph([("gen", "gen"), ("gen", "out")])
@@ -154,7 +161,8 @@ def generate_components(graph: GraphLike, components: Iterable[list[str]],
     """
     found: dict[str, frozenset[str]] = {}
     for component in components:
-        generators = [node for node in component if is_generate(graph, node)]
+        generators = [node for node in component if (node in generates if generates is not None
+                                                      else is_generate(graph, node))]
         if not generators:
             continue
         frozen = frozenset(component)

@@ -84,8 +84,12 @@ def writes_into(graph: GraphLike) -> dict[str, tuple[Write, ...]]:
         if is_hub(attributes):
             continue
         sources = [other for other, edge in graph.pred[node].items() if edge.get("link")]
-        own = sorted(direct.get(node, ()), key=_order)
-        if len(sources) == 1 and is_hub(graph.nodes[sources[0]]):  # the usual way through a hub: one cut, no sort
+        own = direct.get(node, ())
+        if len(own) > 1:
+            own = sorted(own, key=_order)
+        if not sources:
+            overlapping: tuple[Write, ...] = ()
+        elif len(sources) == 1 and is_hub(graph.nodes[sources[0]]):  # the usual way through a hub: one cut, no sort
             writes, at = through(sources[0])
             overlapping = _without(writes, at.get(node, ()))
         else:

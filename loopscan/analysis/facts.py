@@ -14,7 +14,6 @@ from typing import TYPE_CHECKING
 
 from loopscan.analysis.cycles import (
     RootedCycles,
-    cyclic_generate_steps,
     generate_components,
     restricted,
     shortest_cycle,
@@ -345,8 +344,8 @@ class Facts:
                         broken: frozenset[str] = frozenset()) -> dict[str, frozenset[str]]:
         """The generate steps still on a cycle without the ``removed`` nodes and the self-edges of ``broken``.
 
-        Such a cycle lies inside a loop's component, so only those nodes are searched:
-        the search walks the loops' components alone, not the whole graph.
+        Such a cycle lies inside a loop's component, so only those nodes are searched, and of them only
+        those the generate steps reach.
         """
         on_loops: set[str] = set().union(*set(self.cyclic_generate_steps.values()))
         # only steps are gates or caps; the successor lists are shared, as the search leaves out what is not kept
@@ -356,7 +355,10 @@ class Facts:
         for step in broken:
             for tail in self._own_samples(step) & within.keys():
                 within[tail] = [head for head in within[tail] if head != step]
-        return cyclic_generate_steps(self.dataflow, adjacency=within)
+        # a cycle through a generate step lies among the nodes it reaches: the search starts from them alone
+        generates = [node for node in self.cyclic_generate_steps if node in within]
+        components = strongly_connected_components(within, roots=generates)
+        return generate_components(self.dataflow, components, within, frozenset(generates))
 
     def _own_samples(self, step: str) -> frozenset[str]:
         """The nodes whose edge into an on-policy ``step`` is the step sampling from what it trains: the step
