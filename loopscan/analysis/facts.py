@@ -436,7 +436,9 @@ class Facts:
     @cached_property
     def provenance_flow(self) -> ProvenanceFlow:
         """Inferred provenance, what flows into each artifact, and where its AI or unknown data entered."""
-        order = [node for component in reversed(self.components) for node in component]
+        # Tarjan's algorithm pops a component's members last reached first: reversed, they come in the order
+        # the search reached them, upstream first along its tree, and most settle on their first visit
+        order = [node for component in reversed(self.components) for node in reversed(component)]
         return analyse_provenance(self.dataflow, self.successor_lists, order)
 
     @cached_property
