@@ -69,7 +69,7 @@ class Evidence(NamedTuple):
     """An observation behind a finding: one OpenLineage event of one run of one job, and where it was read.
 
     A named tuple of plain values, not a frozen dataclass holding a :class:`Location`: a million events make a
-    million of them, and a tuple is made in a quarter of the time.
+    million of them, and a tuple is made in less than half the time.
     """
 
     job: str

@@ -476,7 +476,9 @@ def test_a_signal_as_the_temporary_file_is_created_leaves_no_temporary_file(
     def open_then_terminated(path: Any, flags: int, mode: int = 0o777, **kwargs: Any) -> int:
         descriptor = real_open(path, flags, mode, **kwargs)
         if is_temporary(Path(path).name):
-            os.kill(os.getpid(), signal.SIGTERM)  # loopscan's own handler, installed by main()
+            # to this thread, which holds the signal: sent to the process, the kernel may hand it to another
+            # thread of the test run, and Python would run loopscan's handler (installed by main()) at once
+            signal.pthread_kill(threading.get_ident(), signal.SIGTERM)
         return descriptor
 
     monkeypatch.setattr(loopscan.output.os, "open", open_then_terminated)

@@ -18,11 +18,10 @@ would give.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Collection, Iterable, Iterator, Mapping, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 
 from loopscan.graph.dataflow import GraphLike, ThroughHubs, is_hub
 
-NodePredicate = Callable[[str], bool]
 Adjacency = Mapping[str, Sequence[str]]
 
 
@@ -120,29 +119,6 @@ def strongly_connected_components(adjacency: Adjacency, removed: Collection[str]
                     if member == node:
                         break
                 yield component
-
-
-def cyclic_generate_steps(graph: GraphLike, removed: NodePredicate | None = None,
-                          adjacency: Adjacency | None = None) -> dict[str, frozenset[str]]:
-    """Map each generate step that lies on a cycle to its strongly connected component.
-
-    With ``removed``, those nodes are taken out first, so the answer is the
-    generate steps that lie on a cycle passing none of them. A generate step
-    alone in its component counts only with an edge to itself. Generate steps
-    of one component share one frozenset. ``adjacency`` is the graph's
-    :func:`successor_lists`, when the caller already has them.
-
-    >>> import networkx as nx
-    >>> g = nx.DiGraph([("gen", "out"), ("out", "gate"), ("gate", "model"), ("model", "gen")])
-    >>> nx.set_node_attributes(g, "dataset", "kind"); g.nodes["gen"]["kind"] = "generate"
-    >>> sorted(cyclic_generate_steps(g)["gen"])
-    ['gate', 'gen', 'model', 'out']
-    >>> cyclic_generate_steps(g, removed=lambda n: n == "gate")
-    {}
-    """
-    adjacency = successor_lists(graph) if adjacency is None else adjacency
-    skipped = {node for node in adjacency if removed(node)} if removed is not None else set()
-    return generate_components(graph, strongly_connected_components(adjacency, skipped), adjacency)
 
 
 def generate_components(graph: GraphLike, components: Iterable[list[str]], adjacency: Adjacency,
