@@ -41,7 +41,7 @@ import subprocess
 import sys
 import tempfile
 from collections.abc import Iterator, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from itertools import islice, pairwise
 from pathlib import Path
 from typing import Any
@@ -622,9 +622,10 @@ def bench_diagrams(settings: Settings) -> list[Measured]:
         else:
             text = one.timing.last.output.read_text(encoding="utf-8", errors="replace")
             edges, stderr = mermaid_edges(text), one.timing.last.stderr.strip()
-            within = len(text) <= MERMAID_MAX_TEXT and edges <= MERMAID_MAX_EDGES
+            # An empty diagram is a refusal, not a diagram within the limits: it counts only if stderr says why.
+            within = bool(text) and len(text) <= MERMAID_MAX_TEXT and edges <= MERMAID_MAX_EDGES
             said = bool(stderr) and "Traceback" not in stderr
-            one.what += f" ({len(text):,} chars, {edges:,} edges)"
+            one.what += f" ({len(text):,} chars, {edges:,} edges)" if text else " (refused)"
             one.check(within or said, f"{len(text):,} characters and {edges:,} edges "
                                       f"(Mermaid's defaults {MERMAID_MAX_TEXT:,} and {MERMAID_MAX_EDGES}); "
                       + ("within them" if within else f"stderr: {stderr.splitlines()[0][:160]!r}" if said
@@ -639,9 +640,12 @@ def bench_diagrams(settings: Settings) -> list[Measured]:
         skipped.check(False, "not measured: this loopscan's graph command has no --overview option")
         return [*measured, skipped]
     svg = settings.scratch / "overview.svg"
+    svg.unlink(missing_ok=True)  # a kept scratch folder must not pass off an old drawing as this run's
     limits = Limits(max(SVG_SECONDS * 4, 60.0), settings.limits.memory, settings.limits.output)
     command = loopscan("graph", str(folder), "--overview", "-f", "svg", "-o", str(svg))
     run = run_once(command, settings.scratch / "overview.out", limits)
+    if svg.exists():  # -o writes the diagram to its file, so its size is the output, not stdout's
+        run = replace(run, output=svg, output_bytes=svg.stat().st_size)
     one = Measured("svg overview", f"{SHAPE_PIPELINES} interlinked pipelines: graph --overview -f svg",
                    Timing(run.seconds, run.peak_mib, (run.seconds,), run, run.stopped(limits, (0,))))
     one.output_target = f"< {SVG_SECONDS:g} s"
